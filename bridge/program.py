@@ -1,0 +1,273 @@
+"""The port program: stdin frames in, requests dispatched, frames out on stdout.
+
+Frames from the BEAM are ETF terms of two shapes (PROTOCOL.md has them all):
+
+    {Ref, Caller, {Name, Arg...}}   a request; the reply goes to Caller as {Ref, Reply}
+    {pyinet, Control}               a message for the program itself (init, owner_down)
+
+Frames to the BEAM are `{Dest, Msg}`: the client delivers Msg to Dest (`Dest ! Msg`),
+or handles it itself when Dest is the atom `pyinet`. The first frame is always the
+hello that names the protocol version and what this program can do.
+
+Nothing a frame contains may stop this program: an undecodable frame or a request
+of the wrong shape is logged and dropped, or answered with an error when it names
+someone to answer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import platform
+import sys
+
+from . import __version__, PROTOCOL_VERSION
+from .errors import RequestError
+from .etf import DecodeError, EncodeError, decode, encode
+from .etf.terms import Atom, Pid, Port, atom
+from .framing import FrameReader, OversizedFrame
+from .loop import EventLoop
+from .output import FrameWriter
+from .requests import EINVAL, Call, dispatch
+
+log = logging.getLogger("bridge")
+
+PYINET = atom("pyinet")
+_F_SETPIPE_SZ = 1031
+_READ_BUDGET = 4 << 20  # bytes read from stdin per loop iteration, so sockets get their turn
+
+
+class PortProgram:
+    def __init__(self, loop: EventLoop, *, stdin_fd: int = 0, stdout_fd: int = 1):
+        self.loop = loop
+        self.stdin_fd = stdin_fd
+        self.stdout_fd = stdout_fd
+        self.reader = FrameReader()
+        self.writer = FrameWriter(loop, stdout_fd, on_broken=self.shutdown)
+        self.sockets: dict[int, object] = {}
+        self._next_id = 1
+        self.router: Pid | Atom = atom("undefined")
+        self.port: Port | Atom = atom("undefined")
+        self.frames_in = 0
+        self.bytes_in = 0
+        self._watched: dict = {}
+        self.connecting: set = set()  # connects in progress, to abort at shutdown
+        self._stdin_is_file = False
+        self._control = {
+            "init": self._control_init,
+            "down": self._control_down,
+        }
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        for fd in (self.stdin_fd, self.stdout_fd):
+            os.set_blocking(fd, False)
+            try:
+                # A 64 KiB pipe would cut every large send into several wake-ups.
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+            except OSError:
+                pass
+        try:
+            self.loop.add_reader(self.stdin_fd, self._on_stdin)
+        except PermissionError:
+            # stdin is a regular file (a replayed trace, a test): always readable.
+            self._stdin_is_file = True
+            self.loop.call_soon(self._on_stdin)
+        self.loop.add_idle(self.writer.flush)
+        self.control(atom("hello"), hello_info())
+        self.writer.flush()
+
+    def shutdown(self) -> None:
+        """The BEAM is gone (stdin closed or stdout broken): close everything, stop."""
+        if self.loop.stopping:
+            return
+        self.loop.stopping = True
+        for sock in list(self.sockets.values()):
+            try:
+                sock.abort()
+            except Exception:  # closing must go on whatever one socket does
+                log.exception("closing %r", sock)
+        self.sockets.clear()
+        for pending in list(self.connecting):
+            pending.abort()
+
+    # -- sockets --------------------------------------------------------------------
+
+    def new_socket_id(self) -> int:
+        sid = self._next_id
+        self._next_id += 1
+        return sid
+
+    def make_handle(self, module: Atom, sid: int) -> tuple:
+        """The socket term the BEAM sees: {'$inet', Module, {Router, Port, Id}}."""
+        return (atom("$inet"), module, (self.router, self.port, sid))
+
+    def register(self, sock) -> None:
+        self.sockets[sock.id] = sock
+
+    def unregister(self, sock) -> None:
+        if self.sockets.pop(sock.id, None) is not None:
+            self.control(atom("closed"), sock.handle)
+
+    def owner_changed(self, sock) -> None:
+        self.control(atom("owner"), sock.handle, sock.owner)
+
+    def watch(self, pid) -> None:
+        """Ask the client to tell us ({down, Pid}) when `pid` exits."""
+        count = self._watched.get(pid, 0)
+        self._watched[pid] = count + 1
+        if count == 0:
+            self.control(atom("watch"), pid)
+
+    def unwatch(self, pid) -> None:
+        count = self._watched.get(pid, 0)
+        if count <= 1:
+            self._watched.pop(pid, None)
+            if count == 1:
+                self.control(atom("unwatch"), pid)
+        else:
+            self._watched[pid] = count - 1
+
+    # -- output ---------------------------------------------------------------------
+
+    def send(self, dest, msg) -> None:
+        """Queue the frame that makes the client do `Dest ! Msg`."""
+        try:
+            payload = encode((dest, msg))
+        except EncodeError:
+            log.exception("cannot encode a message for %r", dest)
+            return
+        self.writer.write(payload)
+
+    def send_encoded(self, *pieces) -> None:
+        """Queue a frame already encoded by a fast path (pieces are concatenated)."""
+        self.writer.write(*pieces)
+
+    def control(self, *msg) -> None:
+        self.send(PYINET, msg if len(msg) > 1 else msg[0])
+
+    # -- input ----------------------------------------------------------------------
+
+    def _on_stdin(self) -> None:
+        reader = self.reader
+        budget = _READ_BUDGET
+        while budget > 0:
+            buf = reader.get_buffer()
+            try:
+                n = os.readv(self.stdin_fd, [buf])
+            except BlockingIOError:
+                break
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                log.error("reading stdin: %s", exc)
+                n = 0
+            if n == 0:
+                self.shutdown()
+                return
+            budget -= n
+            self.bytes_in += n
+            reader.buffer_updated(n)
+            for frame in reader.frames():
+                self.handle_frame(frame)
+            if n < len(buf):
+                break
+        if self._stdin_is_file:
+            self.loop.call_soon(self._on_stdin)
+
+    def handle_frame(self, frame) -> None:
+        self.frames_in += 1
+        if isinstance(frame, OversizedFrame):
+            log.error("dropped a frame of %d bytes (larger than the limit)", frame.length)
+            return
+        try:
+            term = decode(frame)
+        except DecodeError as exc:
+            log.error("dropped an undecodable frame of %d bytes: %s", len(frame), exc)
+            return
+        try:
+            self._handle_term(term)
+        except Exception:  # a bug must cost one request, not the whole program
+            log.exception("request failed: %.200r", term)
+            caller = _caller_of(term)
+            if caller is not None:
+                self.send(caller[0], (caller[1], (atom("error"), EINVAL)))
+
+    def _handle_term(self, term) -> None:
+        if type(term) is tuple and len(term) == 3:
+            ref, caller, req = term
+            if isinstance(caller, Pid):
+                call = Call(self, caller, ref)
+                if type(req) is tuple and req and isinstance(req[0], Atom):
+                    dispatch(self, call, req)
+                else:
+                    call.error(EINVAL)
+                return
+        elif type(term) is tuple and len(term) == 2 and term[0] == PYINET:
+            ctl = term[1]
+            name = ctl[0] if type(ctl) is tuple and ctl else ctl
+            handler = self._control.get(name) if isinstance(name, Atom) else None
+            if handler is not None:
+                try:
+                    handler(*(ctl[1:] if type(ctl) is tuple else ()))
+                    return
+                except (TypeError, RequestError):
+                    pass
+            log.warning("dropped an unknown control message: %.200r", ctl)
+            return
+        log.warning("dropped a frame that is not a request: %.200r", term)
+
+    # -- control messages from the client --------------------------------------------
+
+    def _control_init(self, info) -> None:
+        if not isinstance(info, dict):
+            raise TypeError
+        router = info.get(atom("router"), self.router)
+        port = info.get(atom("port"), self.port)
+        self.router, self.port = router, port
+
+    def _control_down(self, pid) -> None:
+        """A process we asked the client to watch is gone: its sockets close, and
+        it stops waiting wherever it waited (accept)."""
+        for sock in list(self.sockets.values()):
+            if sock.owner == pid:
+                sock.owner_died()
+            else:
+                gone = getattr(sock, "caller_died", None)
+                if gone is not None:
+                    gone(pid)
+
+
+def _caller_of(term):
+    if type(term) is tuple and len(term) == 3 and isinstance(term[1], Pid):
+        return term[1], term[0]
+    return None
+
+
+def hello_info() -> dict:
+    from .capabilities import transports
+    info = {
+        atom("protocol"): PROTOCOL_VERSION,
+        atom("version"): __version__.encode(),
+        atom("os_pid"): os.getpid(),
+        atom("python"): platform.python_version().encode(),
+    }
+    info.update(transports())
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    level = os.environ.get("PYINET_LOG", "WARNING").upper()
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.WARNING),
+                        format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
+    from . import tcp  # noqa: F401  (registers the tcp requests)
+    loop = EventLoop()
+    program = PortProgram(loop)
+    program.start()
+    try:
+        loop.run()
+    finally:
+        program.writer.flush()
+    return 0

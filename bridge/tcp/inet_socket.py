@@ -1,0 +1,198 @@
+"""What every inet socket hosted here shares: its id and handle, its owner, its
+options and their setopts/getopts, its statistics, and sockname/peername.
+
+The classes for connected and listening TCP sockets (and later UDP and SCTP)
+derive from `InetSocket`; they decide what an option change sets off.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from ..errors import RequestError, oserror_atom
+from ..etf.terms import Atom, atom
+from .. import sockaddr
+from . import options as opt
+from .messages import ext
+
+EINVAL = atom("einval")
+ENOTCONN = atom("enotconn")
+
+STAT_NAMES = ("recv_oct", "recv_cnt", "recv_max", "recv_avg", "recv_dvi",
+              "send_oct", "send_cnt", "send_max", "send_avg", "send_pend")
+
+
+class Stats:
+    """inet_drv's counters (inet_input_count / inet_output_count): per delivered
+    packet on the way in, per send on the way out. Averages are doubles, reported
+    truncated, as there."""
+
+    __slots__ = ("recv_oct", "recv_cnt", "recv_max", "_recv_avg", "_recv_dvi",
+                 "send_oct", "send_cnt", "send_max", "_send_avg")
+
+    def __init__(self) -> None:
+        self.recv_oct = self.recv_cnt = self.recv_max = 0
+        self.send_oct = self.send_cnt = self.send_max = 0
+        self._recv_avg = self._recv_dvi = self._send_avg = 0.0
+
+    def received(self, n: int) -> None:
+        self.recv_cnt += 1
+        self.recv_oct += n
+        avg = self._recv_avg + (n - self._recv_avg) / self.recv_cnt
+        self._recv_avg = avg
+        if n > self.recv_max:
+            self.recv_max = n
+        self._recv_dvi += ((n - avg) - self._recv_dvi) / self.recv_cnt
+
+    def sent(self, n: int) -> None:
+        self.send_cnt += 1
+        self.send_oct += n
+        self._send_avg += (n - self._send_avg) / self.send_cnt
+        if n > self.send_max:
+            self.send_max = n
+
+    @property
+    def recv_avg(self) -> int:
+        return int(self._recv_avg)
+
+    @property
+    def recv_dvi(self) -> int:
+        return int(abs(self._recv_dvi))
+
+    @property
+    def send_avg(self) -> int:
+        return int(self._send_avg)
+
+
+class InetSocket:
+    """Base of every hosted socket. Subclasses set `module` and `kind`."""
+
+    module: Atom = atom("pyinet_tcp")
+
+    def __init__(self, program, sock: socket.socket | None, family: int, owner, opts: opt.InetOptions):
+        self.program = program
+        self.loop = program.loop
+        self.id = program.new_socket_id()
+        self.handle = program.make_handle(self.module, self.id)
+        self.handle_ext = ext(self.handle)
+        self.sock = sock
+        self.fd = sock.fileno() if sock is not None else -1
+        self.family = family
+        self.owner = owner
+        self.opts = opts
+        self.stats = Stats()
+        program.register(self)
+        program.owner_changed(self)
+
+    # -- ownership -------------------------------------------------------------------
+
+    def set_owner(self, owner) -> None:
+        self.owner = owner
+        self.program.owner_changed(self)
+
+    # -- options ----------------------------------------------------------------------
+
+    def setopts(self, options: list) -> None:
+        """Apply options in order; the first bad one raises einval (earlier ones stay)."""
+        old_active = self.opts.active.mode
+        old_ptype = self.opts.ptype
+        try:
+            for item in options:
+                self._setopt(item)
+        finally:
+            self.options_changed(old_active, old_ptype)
+
+    def _setopt(self, item) -> None:
+        if type(item) is tuple and len(item) == 2 and item[0] == "active":
+            self.set_active(item[1])
+        elif opt.apply(self.sock, self.opts, item):
+            self.passive_message()
+
+    def set_active(self, value) -> None:
+        try:
+            passive_due = self.opts.active.set(value)
+        except ValueError:
+            raise RequestError(EINVAL) from None
+        if passive_due:
+            self.passive_message()
+
+    def _require_socket(self) -> None:
+        if self.sock is None:
+            raise RequestError(EINVAL)
+
+    def options_changed(self, old_active: int, old_ptype) -> None:
+        """Called after setopts, whether it succeeded or not."""
+
+    def getopts(self, names: list) -> list:
+        if self.sock is None:
+            raise RequestError(EINVAL)
+        out = []
+        for name in names:
+            if type(name) is tuple and len(name) == 4 and name[0] == atom("raw"):
+                value = opt.get_raw(self.sock, *name[1:])
+                if value is not None:
+                    out.append((atom("raw"), name[1], name[2], value))
+                continue
+            if not isinstance(name, Atom) or isinstance(name, bool):
+                raise RequestError(EINVAL)
+            if name == "active":
+                out.append((name, self.opts.active.term()))
+            elif name in opt.LOCAL_OPTIONS:
+                out.append((name, opt.LOCAL_OPTIONS[name][1](self.opts)))
+            elif name in opt.SOCKET_OPTIONS:
+                value = opt.get_socket_option(self.sock, name)
+                if value is not None:
+                    out.append((name, value))
+            else:
+                raise RequestError(EINVAL)
+        return out
+
+    def passive_message(self) -> None:
+        raise NotImplementedError
+
+    # -- addresses and statistics ---------------------------------------------------------
+
+    def sockname(self):
+        if self.sock is None:
+            raise RequestError(EINVAL)
+        try:
+            return sockaddr.to_erlang(self.family, self.sock.getsockname())
+        except OSError as exc:
+            raise RequestError(oserror_atom(exc)) from None
+
+    def peername(self):
+        if self.sock is None:
+            raise RequestError(EINVAL)
+        try:
+            return sockaddr.to_erlang(self.family, self.sock.getpeername())
+        except OSError as exc:
+            raise RequestError(oserror_atom(exc)) from None
+
+    def send_pending(self) -> int:
+        return 0
+
+    def getstat(self, names: list) -> list:
+        out = []
+        for name in names:
+            if not isinstance(name, Atom) or name not in STAT_NAMES:
+                raise RequestError(EINVAL)
+            value = self.send_pending() if name == "send_pend" else getattr(self.stats, name)
+            out.append((name, value))
+        return out
+
+    # -- teardown -------------------------------------------------------------------------
+
+    def close_socket(self) -> None:
+        """Close the kernel socket (inet_drv's desc close); the handle stays valid."""
+        if self.sock is not None:
+            self.loop.forget(self.fd)
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+            self.fd = -1
+
+    def abort(self) -> None:
+        """The BEAM is gone or the owner died: close now, tell nobody."""
+        self.close_socket()

@@ -1,0 +1,127 @@
+"""A listening TCP socket: accept/2 with any number of waiting acceptors.
+
+As inet_drv's multi-accept: acceptors queue in call order, each with its own
+timeout; a connection goes to the first in line and becomes a socket owned by it,
+with the listen socket's options; closing the listen socket answers every waiting
+acceptor `{error, closed}`.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections import deque
+
+from ..errors import posix_atom
+from ..etf.terms import atom
+from ..requests import CLOSED, DEFERRED, ERROR, OK, Call
+from .connection import TcpConnection
+from .inet_socket import ENOTCONN, InetSocket, RequestError
+
+TIMEOUT = atom("timeout")
+
+
+class TcpListener(InetSocket):
+    kind = "tcp_listen"
+
+    def __init__(self, program, sock: socket.socket, family: int, owner, opts):
+        super().__init__(program, sock, family, owner, opts)
+        sock.setblocking(False)
+        self.acceptors: deque = deque()  # [call, timer]
+        self._watching = False
+        self.exited = False
+
+    def __repr__(self) -> str:
+        return f"<TcpListener {self.id} acceptors={len(self.acceptors)}>"
+
+    def accept(self, call: Call, timeout: float | None):
+        if self.sock is None:
+            return (ERROR, CLOSED)
+        if not self.acceptors:
+            reply = self._try_accept(call.caller)
+            if reply is not None:
+                return reply
+        if timeout == 0:
+            return (ERROR, TIMEOUT)
+        entry = [call, None]
+        if timeout is not None:
+            entry[1] = self.loop.call_later(timeout, self._accept_timeout, entry)
+        self.acceptors.append(entry)
+        self.program.watch(call.caller)
+        self._watch(True)
+        return DEFERRED
+
+    def _try_accept(self, owner):
+        """One accept(); the reply for the acceptor, or None when none is pending."""
+        try:
+            conn_sock, _ = self.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return None
+        except OSError as exc:
+            return (ERROR, posix_atom(exc.errno))
+        conn = TcpConnection(self.program, conn_sock, self.family, owner, self.opts.copy())
+        return (OK, conn.handle)
+
+    def _on_readable(self) -> None:
+        while self.acceptors:
+            call, timer = self.acceptors[0]
+            reply = self._try_accept(call.caller)
+            if reply is None:
+                return
+            self._dequeue(self.acceptors[0])
+            call.reply(reply)
+        self._watch(False)
+
+    def _dequeue(self, entry) -> None:
+        self.acceptors.remove(entry)
+        if entry[1] is not None:
+            entry[1].cancel()
+        self.program.unwatch(entry[0].caller)
+
+    def _accept_timeout(self, entry) -> None:
+        entry[1] = None
+        if entry not in self.acceptors:
+            return
+        self._dequeue(entry)
+        entry[0].reply((ERROR, TIMEOUT))
+        if not self.acceptors:
+            self._watch(False)
+
+    def _watch(self, on: bool) -> None:
+        if on != self._watching and self.sock is not None:
+            self._watching = on
+            if on:
+                self.loop.add_reader(self.fd, self._on_readable)
+            else:
+                self.loop.remove_reader(self.fd)
+
+    def caller_died(self, pid) -> None:
+        """An acceptor that died stops waiting (inet_drv monitors them)."""
+        for entry in [e for e in self.acceptors if e[0].caller == pid]:
+            self._dequeue(entry)
+
+    def passive_message(self) -> None:
+        self.program.send(self.owner, (atom("tcp_passive"), self.handle))
+
+    def peername(self):
+        raise RequestError(ENOTCONN)
+
+    def close(self, call: Call):
+        self._exit()
+        return OK
+
+    def _exit(self) -> None:
+        if self.exited:
+            return
+        self.exited = True
+        while self.acceptors:
+            entry = self.acceptors[0]
+            self._dequeue(entry)
+            entry[0].reply((ERROR, CLOSED))
+        self.close_socket()
+        self.program.unregister(self)
+
+    def abort(self) -> None:
+        self._exit()
+
+    def owner_died(self) -> None:
+        self._exit()

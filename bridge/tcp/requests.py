@@ -1,0 +1,230 @@
+"""The TCP requests (PROTOCOL.md, "TCP"): connect, listen, accept and what is done
+on a socket. Arguments arrive checked by the Erlang side with OTP's own option
+functions; they are checked again here, since a client may talk to us directly.
+
+A socket that is gone answers as OTP answers for a closed port: `closed` for the
+data path (send, recv, accept, close, shutdown, set_owner), `einval` for the rest
+(setopts, getopts, sockname, peername, getstat).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+
+from ..errors import RequestError, oserror_atom, posix_atom
+from ..etf.terms import atom
+from ..requests import (CLOSED, DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
+                        one_of, pid, proplist, request, socket_of, timeout)
+from .. import sockaddr
+from . import options as opt
+from .connection import TcpConnection
+from .inet_socket import InetSocket
+from .listener import TcpListener
+
+log = logging.getLogger("bridge.tcp")
+
+TIMEOUT = atom("timeout")
+UNDEFINED = atom("undefined")
+NOT_OWNER = atom("not_owner")
+_SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
+             atom("read_write"): socket.SHUT_RDWR}
+
+connection = socket_of(TcpConnection)
+any_tcp = socket_of((TcpConnection, TcpListener))
+any_tcp_einval = socket_of((TcpConnection, TcpListener), missing=EINVAL)
+
+
+def family(program, value) -> int:
+    return sockaddr.family_of(value)
+
+
+def port_number(program, value) -> int:
+    if type(value) is not int or not 0 <= value <= 65535:
+        fail()
+    return value
+
+
+def _open(fam: int, options: list, bind_ip, bind_port: int):
+    """inet:open: a socket with its options set and, if asked, bound.
+    Returns (sock, opts, passive_due)."""
+    try:
+        sock = socket.socket(fam, socket.SOCK_STREAM)
+    except OSError as exc:
+        raise RequestError(oserror_atom(exc)) from None
+    opts = opt.InetOptions()
+    passive_due = False
+    try:
+        for item in options:
+            passive_due = opt.apply(sock, opts, item) or passive_due
+        if bind_ip != UNDEFINED or bind_port:
+            if fam == socket.AF_UNIX:
+                sock.bind(sockaddr.to_python(fam, bind_ip, 0))
+            else:
+                ip = "0.0.0.0" if fam == socket.AF_INET else "::"
+                if bind_ip != UNDEFINED:
+                    ip = sockaddr.ip_to_python(fam, bind_ip)
+                sock.bind((ip, bind_port))
+    except RequestError:
+        sock.close()
+        raise
+    except OSError as exc:
+        sock.close()
+        raise RequestError(oserror_atom(exc)) from None
+    return sock, opts, passive_due
+
+
+@request("tcp_connect", family, any_term, any_term, any_term, non_neg_int, proplist, timeout)
+def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, options, wait):
+    """Connect, and reply {ok, S} owned by the caller (or {error, Posix})."""
+    address = sockaddr.to_python(fam, peer_ip, peer_port)
+    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    sock.setblocking(False)
+    err = sock.connect_ex(address)
+    if err == 0:
+        return _connected(program, call, sock, fam, opts, passive_due)
+    if err not in (errno.EINPROGRESS, errno.EAGAIN):
+        sock.close()
+        return (ERROR, posix_atom(err))
+    _PendingConnect(program, call, sock, fam, opts, passive_due, wait)
+    return DEFERRED
+
+
+def _connected(program, call, sock, fam, opts, passive_due):
+    conn = TcpConnection(program, sock, fam, call.caller, opts)
+    if passive_due:
+        conn.passive_message()
+    return (OK, conn.handle)
+
+
+class _PendingConnect:
+    """A non-blocking connect waiting for the socket to become writable."""
+
+    def __init__(self, program, call, sock, fam, opts, passive_due, wait):
+        self.program, self.call, self.sock = program, call, sock
+        self.fam, self.opts, self.passive_due = fam, opts, passive_due
+        self.fd = sock.fileno()
+        program.loop.add_writer(self.fd, self._on_writable)
+        self.timer = program.loop.call_later(wait, self._on_timeout) if wait is not None else None
+        program.connecting.add(self)
+
+    def _done(self) -> None:
+        self.program.loop.forget(self.fd)
+        self.program.connecting.discard(self)
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _on_writable(self) -> None:
+        self._done()
+        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self.sock.close()
+            self.call.error(posix_atom(err))
+            return
+        self.call.reply(_connected(self.program, self.call, self.sock, self.fam, self.opts,
+                                   self.passive_due))
+
+    def _on_timeout(self) -> None:
+        self.timer = None
+        self._done()
+        self.sock.close()
+        self.call.error(TIMEOUT)
+
+    def abort(self) -> None:
+        self._done()
+        self.sock.close()
+
+
+@request("tcp_listen", family, any_term, non_neg_int, any_term, proplist)
+def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
+    if type(backlog) is not int:
+        fail()
+    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX:
+        # OTP binds a listen socket to any:0 when told nothing.
+        try:
+            sock.bind(("0.0.0.0" if fam == socket.AF_INET else "::", 0))
+        except OSError as exc:
+            sock.close()
+            raise RequestError(oserror_atom(exc)) from None
+    try:
+        sock.listen(max(backlog, 0))
+    except OSError as exc:
+        sock.close()
+        raise RequestError(oserror_atom(exc)) from None
+    listener = TcpListener(program, sock, fam, call.caller, opts)
+    if passive_due:
+        listener.passive_message()
+    return (OK, listener.handle)
+
+
+@request("accept", socket_of(TcpListener), timeout)
+def accept(program, call, listener, wait):
+    return listener.accept(call, wait)
+
+
+@request("send", connection, binary)
+def send(program, call, conn, data):
+    return conn.send(call, data)
+
+
+@request("recv", connection, non_neg_int, timeout)
+def recv(program, call, conn, length, wait):
+    return conn.recv(call, length, wait)
+
+
+@request("unrecv", connection, binary)
+def unrecv(program, call, conn, data):
+    return conn.unrecv(data)
+
+
+@request("shutdown", connection, one_of("read", "write", "read_write"))
+def shutdown(program, call, conn, how):
+    return conn.shutdown(_SHUTDOWN[how])
+
+
+@request("close", any_tcp)
+def close(program, call, sock):
+    return sock.close(call)
+
+
+@request("setopts", any_tcp_einval, proplist)
+def setopts(program, call, sock, options):
+    sock.setopts(options)
+    return OK
+
+
+@request("getopts", any_tcp_einval, proplist)
+def getopts(program, call, sock, names):
+    return (OK, sock.getopts(names))
+
+
+@request("sockname", any_tcp_einval)
+def sockname(program, call, sock):
+    return (OK, sock.sockname())
+
+
+@request("peername", any_tcp_einval)
+def peername(program, call, sock):
+    return (OK, sock.peername())
+
+
+@request("getstat", any_tcp_einval, proplist)
+def getstat(program, call, sock, names):
+    return (OK, sock.getstat(names))
+
+
+@request("owner", any_tcp_einval)
+def owner(program, call, sock: InetSocket):
+    return (OK, sock.owner)
+
+
+@request("set_owner", any_tcp, pid)
+def set_owner(program, call, sock: InetSocket, new_owner):
+    """The last step of controlling_process/2; only the owner may take it."""
+    if call.caller != sock.owner:
+        return (ERROR, NOT_OWNER)
+    if new_owner != sock.owner:
+        sock.set_owner(new_owner)
+    return OK

@@ -1,0 +1,69 @@
+%% Starting the port program: which Python, where the bridge package is, and
+%% what to say when it will not start.
+%%
+%% The interpreter is the OS environment variable PYINET_PYTHON, else the
+%% application environment key `python`, else "python3". The `bridge` package is
+%% found in this application's priv directory (a link to the repository's
+%% bridge/), so a user who depends on pyinet needs no PYTHONPATH of their own.
+-module(pyinet_bridge).
+
+%% API.
+-export([open_port/0, python/0, bridge_dir/0, explain_exit/1]).
+
+%% API.
+
+-spec open_port() -> {ok, port()} | {error, term()}.
+open_port() ->
+    Python = python(),
+    case os:find_executable(Python) of
+        false ->
+            logger:error("pyinet: cannot find the Python interpreter ~ts; install python3 "
+                         "or set PYINET_PYTHON (or the pyinet application key `python`)",
+                         [Python]),
+            {error, {python_not_found, Python}};
+        Exe ->
+            Dir = bridge_dir(),
+            Args = ["-m", "bridge" | application:get_env(pyinet, bridge_args, [])],
+            Env = [{"PYTHONPATH", python_path(Dir)}],
+            try erlang:open_port({spawn_executable, Exe},
+                                 [{args, Args}, {packet, 4}, binary, exit_status, use_stdio,
+                                  {env, Env}, hide]) of
+                Port -> {ok, Port}
+            catch error:Reason ->
+                    logger:error("pyinet: cannot start ~ts -m bridge: ~p", [Exe, Reason]),
+                    {error, {open_port, Reason}}
+            end
+    end.
+
+-spec python() -> string().
+python() ->
+    case os:getenv("PYINET_PYTHON") of
+        Path when is_list(Path), Path =/= "" -> Path;
+        _ -> application:get_env(pyinet, python, "python3")
+    end.
+
+%% The directory that holds the `bridge` package.
+-spec bridge_dir() -> file:filename().
+bridge_dir() ->
+    Ebin = filename:dirname(code:which(?MODULE)),
+    filename:join(filename:dirname(Ebin), "priv").
+
+%% A human reading of an exit status seen before the hello.
+-spec explain_exit(integer()) -> string().
+explain_exit(1) ->
+    "the bridge package failed to start (see its traceback above); "
+    "check that Python >= 3.11 runs `python -m bridge`";
+explain_exit(2) ->
+    "Python could not run the bridge module (is priv/bridge present?)";
+explain_exit(127) ->
+    "the Python interpreter could not be executed";
+explain_exit(Status) ->
+    lists:flatten(io_lib:format("the port program exited with status ~p", [Status])).
+
+%% Internal.
+
+python_path(Dir) ->
+    case os:getenv("PYTHONPATH") of
+        Existing when is_list(Existing), Existing =/= "" -> Dir ++ ":" ++ Existing;
+        _ -> Dir
+    end.

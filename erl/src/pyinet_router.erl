@@ -1,0 +1,235 @@
+%% The process that owns one port program (python -m bridge).
+%%
+%% Every frame the port program writes is {Dest, Msg}: the router delivers it with
+%% Dest ! Msg and does nothing else with it. Frames {pyinet, Control} are for the
+%% router itself: the hello, and the socket registry it keeps so that it can
+%% watch socket owners (an owner that dies closes its sockets, as a linked port
+%% would), serve inet:monitor/1, and tell every owner when the port program dies.
+%%
+%% Requests do not pass through here: callers write them to the port directly
+%% (pyinet_request). They monitor this process, so when the port program dies and
+%% the router with it, every pending call returns {error, closed}.
+-module(pyinet_router).
+-behaviour(gen_server).
+
+%% API.
+-export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2]).
+
+%% gen_server.
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
+
+-define(PROTOCOL, 1).
+-define(HELLO_TIMEOUT, 30000).
+
+-record(state, {
+          port :: port(),
+          os_pid :: integer() | undefined,
+          info = #{} :: map(),
+          %% Socket handle -> owner pid.
+          sockets = #{} :: #{term() => pid()},
+          %% Pid -> {MonitorRef, Sockets owned, Watches asked by the bridge}.
+          watched = #{} :: #{pid() => {reference(), non_neg_integer(), non_neg_integer()}},
+          %% Socket handle -> [{MonitorRef, Pid}] for inet:monitor/1.
+          monitors = #{} :: #{term() => [{reference(), pid()}]}
+         }).
+
+%% API.
+
+-spec start_link(non_neg_integer()) -> {ok, pid()} | {error, term()}.
+start_link(Index) ->
+    gen_server:start_link(?MODULE, [Index], []).
+
+%% What the port program announced in its hello, plus its OS pid.
+-spec info(pid()) -> map().
+info(Router) ->
+    gen_server:call(Router, info).
+
+%% inet:monitor/1 on a socket of this router: a reference whose 'DOWN' message
+%% arrives when the socket closes (at once if it is already closed).
+-spec monitor_socket(pid(), term()) -> reference().
+monitor_socket(Router, Socket) ->
+    MRef = make_ref(),
+    Self = self(),
+    try gen_server:call(Router, {monitor, Socket, MRef, Self}) of
+        ok -> MRef
+    catch exit:_ ->
+        Self ! {'DOWN', MRef, port, Socket, noproc},
+        MRef
+    end.
+
+-spec cancel_monitor(pid(), reference()) -> boolean().
+cancel_monitor(Router, MRef) ->
+    try gen_server:call(Router, {cancel_monitor, MRef})
+    catch exit:_ -> false
+    end.
+
+%% gen_server.
+
+init([Index]) ->
+    process_flag(trap_exit, true),
+    case pyinet_bridge:open_port() of
+        {ok, Port} ->
+            await_hello(Index, Port);
+        {error, Reason} ->
+            {stop, Reason}
+    end.
+
+await_hello(Index, Port) ->
+    receive
+        {Port, {data, Frame}} ->
+            case catch binary_to_term(Frame) of
+                {pyinet, {hello, #{protocol := ?PROTOCOL} = Info}} ->
+                    Init = #{router => self(), port => Port, index => Index},
+                    true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+                    pyinet_pool:joined(self(), Port),
+                    {ok, #state{port = Port, os_pid = maps:get(os_pid, Info, undefined),
+                                info = Info}};
+                {pyinet, {hello, #{protocol := Other}}} ->
+                    catch erlang:port_close(Port),
+                    {stop, {incompatible_protocol, Other, ?PROTOCOL}};
+                Bad ->
+                    catch erlang:port_close(Port),
+                    {stop, {bad_hello, Bad}}
+            end;
+        {Port, {exit_status, Status}} ->
+            {stop, {bridge_exited, Status, pyinet_bridge:explain_exit(Status)}}
+    after ?HELLO_TIMEOUT ->
+            catch erlang:port_close(Port),
+            {stop, hello_timeout}
+    end.
+
+handle_call(info, _From, #state{info = Info, os_pid = OsPid, sockets = Sockets} = State) ->
+    {reply, Info#{os_pid => OsPid, sockets => map_size(Sockets)}, State};
+handle_call({monitor, Socket, MRef, Pid}, _From, #state{sockets = Sockets} = State) ->
+    case Sockets of
+        #{Socket := _} ->
+            Monitors = maps:update_with(Socket, fun(L) -> [{MRef, Pid} | L] end,
+                                        [{MRef, Pid}], State#state.monitors),
+            {reply, ok, State#state{monitors = Monitors}};
+        #{} ->
+            Pid ! {'DOWN', MRef, port, Socket, noproc},
+            {reply, ok, State}
+    end;
+handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) ->
+    {Found, Monitors1} = maps:fold(
+                           fun(S, L, {F, Acc}) ->
+                                   case lists:keytake(MRef, 1, L) of
+                                       {value, _, []} -> {true, maps:remove(S, Acc)};
+                                       {value, _, L1} -> {true, Acc#{S := L1}};
+                                       false -> {F, Acc}
+                                   end
+                           end, {false, Monitors}, Monitors),
+    {reply, Found, State#state{monitors = Monitors1}};
+handle_call(_Request, _From, State) ->
+    {reply, {error, badarg}, State}.
+
+handle_cast(_Msg, State) ->
+    {noreply, State}.
+
+handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
+    case binary_to_term(Frame) of
+        {pyinet, Control} ->
+            {noreply, control(Control, State)};
+        {Dest, Msg} ->
+            Dest ! Msg,
+            {noreply, State}
+    end;
+handle_info({forward, Frame}, #state{port = Port} = State) ->
+    %% A request from a process on another node, which cannot reach the port.
+    erlang:port_command(Port, Frame),
+    {noreply, State};
+handle_info({'DOWN', MRef, process, Pid, _Reason}, #state{watched = Watched, port = Port} = State) ->
+    case Watched of
+        #{Pid := {MRef, _, _}} ->
+            erlang:port_command(Port, term_to_binary({pyinet, {down, Pid}})),
+            {noreply, State#state{watched = maps:remove(Pid, Watched)}};
+        #{} ->
+            {noreply, State}
+    end;
+handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
+    {stop, {bridge_exited, Status, pyinet_bridge:explain_exit(Status)}, State};
+handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
+    {stop, {bridge_exited, Reason}, State};
+handle_info(_Info, State) ->
+    {noreply, State}.
+
+terminate(Reason, #state{port = Port} = State) ->
+    pyinet_pool:left(self()),
+    catch erlang:port_close(Port),
+    case Reason of
+        normal -> ok;
+        shutdown -> ok;
+        {shutdown, _} -> ok;
+        _ -> logger:error("pyinet: port program ~p stopped: ~p", [State#state.os_pid, Reason])
+    end,
+    notify_bridge_gone(State),
+    ok.
+
+%% Internal.
+
+control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
+    State1 = case Sockets of
+                 #{Socket := Pid} -> State;
+                 #{Socket := Old} -> release(Old, sockets, State);
+                 #{} -> State
+             end,
+    State2 = hold(Pid, sockets, State1),
+    State2#state{sockets = (State2#state.sockets)#{Socket => Pid}};
+control({closed, Socket}, State) ->
+    control({closed, Socket, normal}, State);
+control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors} = State) ->
+    [Pid ! {'DOWN', MRef, port, Socket, Info} || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
+    State1 = State#state{monitors = maps:remove(Socket, Monitors)},
+    case Sockets of
+        #{Socket := Owner} ->
+            release(Owner, sockets, State1#state{sockets = maps:remove(Socket, Sockets)});
+        #{} ->
+            State1
+    end;
+control({watch, Pid}, State) ->
+    hold(Pid, watches, State);
+control({unwatch, Pid}, State) ->
+    release(Pid, watches, State);
+control(Other, State) ->
+    logger:warning("pyinet: unknown control message from the port program: ~tp", [Other]),
+    State.
+
+hold(Pid, What, #state{watched = Watched} = State) ->
+    Entry = case Watched of
+                #{Pid := E} -> E;
+                #{} -> {erlang:monitor(process, Pid), 0, 0}
+            end,
+    State#state{watched = Watched#{Pid => bump(What, 1, Entry)}}.
+
+release(Pid, What, #state{watched = Watched} = State) ->
+    case Watched of
+        #{Pid := Entry} ->
+            case bump(What, -1, Entry) of
+                {MRef, S, W} when S =< 0, W =< 0 ->
+                    erlang:demonitor(MRef, [flush]),
+                    State#state{watched = maps:remove(Pid, Watched)};
+                Entry1 ->
+                    State#state{watched = Watched#{Pid := Entry1}}
+            end;
+        #{} ->
+            State
+    end.
+
+bump(sockets, N, {MRef, S, W}) -> {MRef, S + N, W};
+bump(watches, N, {MRef, S, W}) -> {MRef, S, W + N}.
+
+%% The port program is gone: its sockets are closed. Owners hear it the way an
+%% active socket reports a close ({tcp_closed, S}, documented in PROTOCOL.md), and
+%% monitors of the sockets get their 'DOWN'.
+notify_bridge_gone(#state{sockets = Sockets, monitors = Monitors}) ->
+    maps:foreach(fun({'$inet', Mod, _} = S, Owner) ->
+                         Owner ! {closed_tag(Mod), S};
+                    (_, _) -> ok
+                 end, Sockets),
+    maps:foreach(fun(S, L) ->
+                         [Pid ! {'DOWN', MRef, port, S, noconnection} || {MRef, Pid} <- L]
+                 end, Monitors).
+
+closed_tag(pyinet_udp) -> udp_closed;
+closed_tag(pyinet_sctp) -> sctp_closed;
+closed_tag(_) -> tcp_closed.

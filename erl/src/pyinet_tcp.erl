@@ -1,0 +1,376 @@
+%% gen_tcp on Python-hosted sockets: a tcp_module for gen_tcp, and the inet
+%% functions gen_tcp and inet dispatch to for {'$inet', pyinet_tcp, Handle}.
+%%
+%% Use it as gen_tcp:connect(Host, Port, [{tcp_module, pyinet_tcp} | Opts]) and
+%% gen_tcp:listen(Port, [{tcp_module, pyinet_tcp} | Opts]), or node-wide with an
+%% inetrc line {tcp, pyinet_tcp}. Options are validated by OTP's own
+%% inet:connect_options/2 and inet:listen_options/2 and prim_inet's option types;
+%% what they mean is carried out by the port program.
+%%
+%% gen_tcp strips the family atoms (inet, inet6, local) along with tcp_module, so
+%% the family comes from the address: an 8-tuple is IPv6, {local, Path} a Unix
+%% domain socket, anything else IPv4, as inet_tcp resolves names.
+-module(pyinet_tcp).
+
+%% gen_tcp tcp_module callbacks.
+-export([getserv/1, getaddr/1, getaddr/2, getaddrs/1, getaddrs/2, translate_ip/1, family/0,
+         connect/3, connect/4, listen/2, accept/1, accept/2, send/2, send/3, recv/2, recv/3,
+         unrecv/2, shutdown/2, close/1, controlling_process/2, fdopen/2]).
+
+%% inet dispatch for module sockets.
+-export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
+         monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
+
+-include("pyinet_inet.hrl").
+
+-define(SOCKET(Router, Port, Id), {'$inet', ?MODULE, {Router, Port, Id}}).
+-define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
+
+-type socket() :: {'$inet', ?MODULE, {pid(), port(), pos_integer()}}.
+-export_type([socket/0]).
+
+%%% Name resolution, as the family modules of OTP do it.
+
+-spec getserv(atom() | inet:port_number()) -> {ok, inet:port_number()} | {error, term()}.
+getserv(Port) when is_integer(Port) -> {ok, Port};
+getserv(Name) when is_atom(Name) -> inet:getservbyname(Name, tcp);
+getserv(_) -> {error, einval}.
+
+getaddr(Address) -> (family_module(Address)):getaddr(Address).
+getaddr(Address, Timer) -> (family_module(Address)):getaddr(Address, Timer).
+getaddrs(Address) -> (family_module(Address)):getaddrs(Address).
+getaddrs(Address, Timer) -> (family_module(Address)):getaddrs(Address, Timer).
+
+translate_ip(IP) -> inet:translate_ip(IP, inet).
+
+family() -> inet.
+
+family_module(Address) when tuple_size(Address) =:= 8 -> inet6_tcp;
+family_module({local, _}) -> local_tcp;
+family_module(_) -> inet_tcp.
+
+family_of(IP) when tuple_size(IP) =:= 8 -> inet6;
+family_of(#{family := inet6}) -> inet6;
+family_of({local, _}) -> local;
+family_of(#{family := local}) -> local;
+family_of(_) -> inet.
+
+%%% Connect and listen.
+
+-spec connect(term(), term(), [term()]) -> {ok, socket()} | {error, term()}.
+connect(Address, Port, Opts) when is_integer(Port), is_list(Opts) ->
+    connect(Address, Port, Opts, infinity);
+connect(#{} = SockAddr, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) ->
+    case SockAddr of
+        #{family := local, path := Path} ->
+            do_connect(local, {local, Path}, 0, Opts, Timeout);
+        #{addr := Addr, port := Port} ->
+            do_connect(family_of(SockAddr), translate(Addr, family_of(SockAddr)), Port, Opts,
+                       Timeout);
+        _ ->
+            exit(badarg)
+    end.
+
+-spec connect(term(), inet:port_number(), [term()], timeout()) ->
+          {ok, socket()} | {error, term()}.
+connect(Address, Port, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) ->
+    Family = family_of(Address),
+    case Family of
+        local -> do_connect(local, Address, 0, Opts, Timeout);
+        _ when ?port(Port) -> do_connect(Family, Address, Port, Opts, Timeout);
+        _ -> exit(badarg)
+    end.
+
+do_connect(Family, Address, Port, Opts, Timeout) ->
+    case inet:connect_options(Opts, options_module(Family)) of
+        {error, Reason} ->
+            exit(Reason);
+        {ok, #connect_opts{fd = Fd}} when Fd =/= -1 ->
+            %% {fd, N} names a descriptor of the BEAM, which the port program
+            %% cannot use; {netns, NS} is carried in the same field.
+            fd_option(Fd);
+        {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts}}
+          when ?port(BPort), (BAddr =:= undefined orelse is_tuple(BAddr)) ->
+            valid_address(Family, Address) orelse exit(badarg),
+            with_router(fun(Router, RPort) ->
+                                pyinet_request:call(
+                                  Router, RPort,
+                                  {tcp_connect, Family, Address, Port, bind_addr(BAddr),
+                                   BPort, SockOpts, Timeout})
+                        end);
+        {ok, _} ->
+            exit(badarg)
+    end.
+
+-spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
+listen(Port, Opts) when is_list(Opts) ->
+    Family = listen_family(Opts),
+    case inet:listen_options([{port, Port} | Opts], options_module(Family)) of
+        {error, Reason} ->
+            exit(Reason);
+        {ok, #listen_opts{fd = Fd}} when Fd =/= -1 ->
+            fd_option(Fd);
+        {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, backlog = Backlog}}
+          when ?port(BPort), (BAddr =:= undefined orelse is_tuple(BAddr)) ->
+            with_router(fun(Router, RPort) ->
+                                pyinet_request:call(
+                                  Router, RPort,
+                                  {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
+                                   SockOpts})
+                        end);
+        {ok, _} ->
+            exit(badarg)
+    end.
+
+listen_family(Opts) ->
+    lists:foldl(fun({ip, IP}, _) -> family_of(IP);
+                   ({ifaddr, A}, _) -> family_of(A);
+                   (_, F) -> F
+                end, inet, Opts).
+
+options_module(inet) -> inet_tcp;
+options_module(inet6) -> inet6_tcp;
+options_module(local) -> local_tcp.
+
+translate(any, Family) -> inet:translate_ip(any, Family);
+translate(loopback, Family) -> inet:translate_ip(loopback, Family);
+translate(Addr, _) -> Addr.
+
+bind_addr(undefined) -> undefined;
+bind_addr(Addr) -> Addr.
+
+valid_address(inet, {A, B, C, D}) -> ?ip(A, B, C, D);
+valid_address(inet6, {A, B, C, D, E, F, G, H}) -> ?ip6(A, B, C, D, E, F, G, H);
+valid_address(local, {local, _}) -> true;
+valid_address(_, _) -> false.
+
+fd_option([{netns, _}]) -> {error, enotsup};
+fd_option(_Fd) -> {error, enotsup}.
+
+with_router(Fun) ->
+    case pyinet_pool:pick() of
+        {ok, {Router, Port}} -> Fun(Router, Port);
+        {error, _} = Error -> Error
+    end.
+
+%%% The data path.
+
+-spec accept(socket()) -> {ok, socket()} | {error, term()}.
+accept(S) ->
+    accept(S, infinity).
+
+-spec accept(socket(), timeout()) -> {ok, socket()} | {error, term()}.
+accept(?SOCKET(R, P, Id), Timeout) when ?is_timeout(Timeout) ->
+    pyinet_request:call(R, P, {accept, Id, Timeout}).
+
+-spec send(socket(), iodata()) -> ok | {error, term()}.
+send(?SOCKET(R, P, Id), Data) ->
+    try iolist_size(Data) of
+        Size -> pyinet_request:send(R, P, Id, Data, Size)
+    catch error:badarg ->
+            {error, einval}
+    end.
+
+send(S, Data, _Opts) ->
+    send(S, Data).
+
+-spec recv(socket(), non_neg_integer()) -> {ok, term()} | {error, term()}.
+recv(S, Length) ->
+    recv(S, Length, infinity).
+
+-spec recv(socket(), non_neg_integer(), timeout()) -> {ok, term()} | {error, term()}.
+recv(?SOCKET(R, P, Id), Length, Timeout)
+  when is_integer(Length), Length >= 0, ?is_timeout(Timeout) ->
+    pyinet_request:call(R, P, {recv, Id, Length, Timeout}).
+
+-spec unrecv(socket(), iodata()) -> ok | {error, term()}.
+unrecv(?SOCKET(R, P, Id), Data) ->
+    pyinet_request:call(R, P, {unrecv, Id, iolist_to_binary(Data)}).
+
+-spec shutdown(socket(), read | write | read_write) -> ok | {error, term()}.
+shutdown(?SOCKET(R, P, Id), How) when How =:= read; How =:= write; How =:= read_write ->
+    pyinet_request:call(R, P, {shutdown, Id, How}).
+
+-spec close(socket()) -> ok.
+close(?SOCKET(R, P, Id) = S) ->
+    _ = pyinet_request:call(R, P, {close, Id}),
+    %% As inet:tcp_close/1: a close message already delivered is dropped.
+    receive {tcp_closed, S} -> ok after 0 -> ok end.
+
+%% inet:tcp_controlling_process/2, step by step: only the owner may give the
+%% socket away; input already delivered to the owner's mailbox moves with it,
+%% in order, while the socket is held passive.
+-spec controlling_process(socket(), pid()) -> ok | {error, term()}.
+controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
+    case pyinet_request:call(R, P, {owner, Id}) of
+        {ok, NewOwner} ->
+            ok;
+        {ok, Pid} when Pid =/= self() ->
+            {error, not_owner};
+        {ok, _} ->
+            case getopts(S, [active]) of
+                {ok, [{active, A0}]} ->
+                    SetOptRes = case A0 of
+                                    false -> ok;
+                                    _ -> setopts(S, [{active, false}])
+                                end,
+                    case {sync_input(S, NewOwner, false), SetOptRes} of
+                        {true, _} ->
+                            ok;
+                        {false, ok} ->
+                            case give(R, P, Id, NewOwner) of
+                                ok when A0 =:= false -> ok;
+                                ok -> setopts(S, [{active, A0}]);
+                                Error -> Error
+                            end;
+                        {false, Error} ->
+                            Error
+                    end;
+                {ok, _} ->
+                    {error, einval};
+                Error ->
+                    Error
+            end;
+        {error, einval} ->
+            {error, closed};
+        Error ->
+            Error
+    end.
+
+give(R, P, Id, NewOwner) ->
+    case node(NewOwner) =:= node() andalso not is_process_alive(NewOwner) of
+        true -> {error, badarg};
+        false -> pyinet_request:call(R, P, {set_owner, Id, NewOwner})
+    end.
+
+sync_input(S, Owner, Flag) ->
+    receive
+        {tcp, S, Data} ->
+            Owner ! {tcp, S, Data},
+            sync_input(S, Owner, Flag);
+        {tcp_closed, S} ->
+            Owner ! {tcp_closed, S},
+            sync_input(S, Owner, true);
+        {S, {data, Data}} ->
+            Owner ! {S, {data, Data}},
+            sync_input(S, Owner, Flag)
+    after 0 ->
+            Flag
+    end.
+
+-spec fdopen(integer(), [term()]) -> {error, enotsup}.
+fdopen(_Fd, _Opts) ->
+    {error, enotsup}.
+
+%%% inet.
+
+-spec setopts(socket(), [term()]) -> ok | {error, term()}.
+setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
+    case normalize_setopts(Opts, []) of
+        {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
+        Error -> Error
+    end;
+setopts(_, _) ->
+    {error, einval}.
+
+-spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
+getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
+    case lists:all(fun valid_getopt/1, Opts) of
+        true -> pyinet_request:call(R, P, {getopts, Id, Opts});
+        false -> {error, einval}
+    end;
+getopts(_, _) ->
+    {error, einval}.
+
+-spec sockname(socket()) -> {ok, term()} | {error, term()}.
+sockname(?SOCKET(R, P, Id)) ->
+    pyinet_request:call(R, P, {sockname, Id}).
+
+-spec peername(socket()) -> {ok, term()} | {error, term()}.
+peername(?SOCKET(R, P, Id)) ->
+    pyinet_request:call(R, P, {peername, Id}).
+
+-spec socknames(socket()) -> {ok, [term()]} | {error, term()}.
+socknames(S) ->
+    case sockname(S) of
+        {ok, Addr} -> {ok, [Addr]};
+        Error -> Error
+    end.
+
+-spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
+getstat(?SOCKET(R, P, Id), What) when is_list(What) ->
+    pyinet_request:call(R, P, {getstat, Id, What}).
+
+-spec monitor(socket()) -> reference().
+monitor(?SOCKET(R, _P, _Id) = S) ->
+    pyinet_router:monitor_socket(R, S).
+
+-spec cancel_monitor(reference()) -> boolean().
+cancel_monitor(MRef) when is_reference(MRef) ->
+    lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
+
+-spec info(socket()) -> map().
+info(?SOCKET(R, P, Id) = S) ->
+    Counters = case getstat(S, inet:stats()) of
+                   {ok, Stats} -> maps:from_list(Stats);
+                   _ -> #{}
+               end,
+    Owner = case pyinet_request:call(R, P, {owner, Id}) of
+                {ok, Pid} -> Pid;
+                _ -> undefined
+            end,
+    Base = #{counters => Counters, owner => Owner, module => ?MODULE},
+    case getopts(S, [active]) of
+        {ok, [{active, A}]} -> Base#{active => A, states => [open]};
+        _ -> Base#{states => [closed]}
+    end.
+
+-spec socket_to_list(socket()) -> string().
+socket_to_list(?SOCKET(_R, _P, Id)) ->
+    "#PyinetSocket<" ++ integer_to_list(Id) ++ ">".
+
+%%% Internal.
+
+%% prim_inet:setopts/2 accepts what encode_opt_val/1 accepts: these shapes, each
+%% value of its option's type; anything else is einval before any option is set.
+normalize_setopts([], Acc) ->
+    {ok, lists:reverse(Acc)};
+normalize_setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
+    normalize_setopts(Opts, [O | Acc]);
+normalize_setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->
+    normalize_setopts([{raw, {Level, Opt, Bin}} | Opts], Acc);
+normalize_setopts([binary | Opts], Acc) ->
+    normalize_setopts(Opts, [{mode, binary} | Acc]);
+normalize_setopts([list | Opts], Acc) ->
+    normalize_setopts(Opts, [{mode, list} | Acc]);
+normalize_setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
+    case is_sockopt_val(Name, Value) of
+        true -> normalize_setopts(Opts, [O | Acc]);
+        false -> {error, einval}
+    end;
+normalize_setopts(_, _) ->
+    {error, einval}.
+
+is_sockopt_val(Name, Value) ->
+    try prim_inet:is_sockopt_val(Name, Value)
+    catch _:_ -> false
+    end.
+
+%% The option names prim_inet can encode for getopts.
+valid_getopt({raw, L, O, Size}) -> is_integer(L) andalso is_integer(O)
+                                       andalso is_integer(Size) andalso Size >= 0;
+valid_getopt(Name) when is_atom(Name) ->
+    try prim_inet:is_sockopt_val(Name, undefined) orelse known_getopt(Name)
+    catch _:_ -> known_getopt(Name)
+    end;
+valid_getopt(_) -> false.
+
+known_getopt(Name) ->
+    lists:member(Name, [reuseaddr, keepalive, dontroute, linger, broadcast, sndbuf, recbuf,
+                        priority, tos, tclass, recvtos, recvtclass, ttl, recvttl, nodelay,
+                        nopush, ipv6_v6only, multicast_ttl, multicast_loop, multicast_if,
+                        header, buffer, active, packet, line_delimiter, mode, deliver,
+                        exit_on_close, low_watermark, high_watermark, low_msgq_watermark,
+                        high_msgq_watermark, send_timeout, send_timeout_close, delay_send,
+                        packet_size, read_packets, netns, show_econnreset, bind_to_device,
+                        debug]).
