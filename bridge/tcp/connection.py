@@ -405,10 +405,10 @@ class TcpConnection(InetSocket):
     def _sendv(self, call: Call, data) -> object:
         o = self.opts
         size = len(data)
-        ptype = o.ptype
-        if ptype == 1 or ptype == 2 or ptype == 4:
+        hsize = o.ptype.header_size
+        if hsize:
             # put_int8/16/32 in inet_drv: a length too large for the header wraps.
-            header = (size & ((1 << (8 * ptype)) - 1)).to_bytes(ptype, "big")
+            header = (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
         else:
             header = b""
         self.stats.sent(size + len(header))

@@ -143,6 +143,10 @@ class InetSocket:
                 value = opt.get_socket_option(self.sock, name)
                 if value is not None:
                     out.append((name, value))
+            elif name in opt.GETOPT_CONSTANT:
+                value = opt.GETOPT_CONSTANT[name]
+                if value is not None:
+                    out.append((name, value))
             else:
                 raise RequestError(EINVAL)
         return out

@@ -240,7 +240,13 @@ SOCKET_OPTIONS = {
     "multicast_ttl": (IPPROTO_IP, socket.IP_MULTICAST_TTL, "int", False),
     "multicast_loop": (IPPROTO_IP, socket.IP_MULTICAST_LOOP, "bool", False),
     "bind_to_device": (SOL_SOCKET, _SO_BINDTODEVICE, "device", True),
+    "multicast_if": (IPPROTO_IP, socket.IP_MULTICAST_IF, "in_addr", False),
 }
+
+# Options getopts answers without asking the kernel (or leaves out) on TCP.
+# pktoptions reports the ancillary data of the last packet, which a TCP socket
+# without recvtos/recvttl has none of; netns is reported only when set.
+GETOPT_CONSTANT = {"pktoptions": [], "netns": None, "read_packets": None}
 
 _LINGER = struct.Struct("ii")
 
@@ -260,6 +266,10 @@ def _encode_socket_value(kind: str, value):
         return _LINGER.pack(int(value[0]), value[1])
     if kind == "device":
         if not isinstance(value, (bytes, bytearray, memoryview)):
+            _fail()
+        return bytes(value)
+    if kind == "in_addr":
+        if type(value) is not tuple or len(value) != 4:
             _fail()
         return bytes(value)
     _fail()
@@ -284,6 +294,8 @@ def get_socket_option(sock: socket.socket, name: str):
             return (bool(onoff), secs)
         if kind == "device":
             return sock.getsockopt(level, optname, 16).rstrip(b"\0")
+        if kind == "in_addr":
+            return tuple(sock.getsockopt(level, optname, 4))
         value = sock.getsockopt(level, optname)
     except OSError:
         return None

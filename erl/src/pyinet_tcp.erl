@@ -77,8 +77,9 @@ connect(Address, Port, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) -
     Family = family_of(Address),
     case Family of
         local -> do_connect(local, Address, 0, Opts, Timeout);
-        _ when ?port(Port) -> do_connect(Family, Address, Port, Opts, Timeout);
-        _ -> exit(badarg)
+        _ when is_integer(Port), ?port(Port) -> do_connect(Family, Address, Port, Opts, Timeout);
+        %% inet_tcp:do_connect/4 has no clause for a bad address or port.
+        _ -> error(function_clause)
     end.
 
 do_connect(Family, Address, Port, Opts, Timeout) ->
@@ -110,6 +111,9 @@ listen(Port, Opts) when is_list(Opts) ->
             exit(Reason);
         {ok, #listen_opts{fd = Fd}} when Fd =/= -1 ->
             fd_option(Fd);
+        {ok, #listen_opts{backlog = Backlog}} when not is_integer(Backlog) ->
+            %% prim_inet:listen/2 has no clause for it.
+            error(function_clause);
         {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, backlog = Backlog}}
           when ?port(BPort), (BAddr =:= undefined orelse is_tuple(BAddr)) ->
             with_router(fun(Router, RPort) ->
@@ -270,8 +274,9 @@ setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
         {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
         Error -> Error
     end;
-setopts(_, _) ->
-    {error, einval}.
+setopts(_, Opts) ->
+    %% inet:setopts/2 on a port walks Opts with a list comprehension.
+    error({bad_generator, Opts}).
 
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
@@ -356,21 +361,16 @@ is_sockopt_val(Name, Value) ->
     catch _:_ -> false
     end.
 
-%% The option names prim_inet can encode for getopts.
+%% The option names inet:getopts/2 accepts on a TCP socket (checked on OTP 25:
+%% line_delimiter, for one, can be set but not read back).
 valid_getopt({raw, L, O, Size}) -> is_integer(L) andalso is_integer(O)
                                        andalso is_integer(Size) andalso Size >= 0;
 valid_getopt(Name) when is_atom(Name) ->
-    try prim_inet:is_sockopt_val(Name, undefined) orelse known_getopt(Name)
-    catch _:_ -> known_getopt(Name)
-    end;
+    lists:member(Name, [active, mode, packet, packet_size, header, buffer, deliver,
+                        exit_on_close, send_timeout, send_timeout_close, high_watermark,
+                        low_watermark, high_msgq_watermark, low_msgq_watermark, delay_send,
+                        show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
+                        tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
+                        recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
+                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
 valid_getopt(_) -> false.
-
-known_getopt(Name) ->
-    lists:member(Name, [reuseaddr, keepalive, dontroute, linger, broadcast, sndbuf, recbuf,
-                        priority, tos, tclass, recvtos, recvtclass, ttl, recvttl, nodelay,
-                        nopush, ipv6_v6only, multicast_ttl, multicast_loop, multicast_if,
-                        header, buffer, active, packet, line_delimiter, mode, deliver,
-                        exit_on_close, low_watermark, high_watermark, low_msgq_watermark,
-                        high_msgq_watermark, send_timeout, send_timeout_close, delay_send,
-                        packet_size, read_packets, netns, show_econnreset, bind_to_device,
-                        debug]).

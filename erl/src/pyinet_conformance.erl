@@ -1,0 +1,364 @@
+%% Conformance: the same scenario on real OTP and on pyinet, compared term by term.
+%%
+%% A scenario is a function of one argument, the backend. It drives sockets with
+%% the ordinary OTP API, using the backend's options (for gen_tcp:
+%% opts(B, Opts) prefixes {tcp_module, pyinet_tcp} on pyinet), and records what
+%% it sees with r/1 (a result), msgs/1 (the messages that arrive) or t/1 (a call
+%% that may raise). Other processes of the scenario start with spawn_proc/2 and
+%% record under their own label. The trace of a run is, per label, the recorded
+%% terms in order; sockets, pids, refs and ephemeral ports are renamed to
+%% {socket, N}, {pid, N}, {ref, N} and {port, N} in order of first appearance,
+%% so that two runs compare as terms.
+%%
+%% A scenario module exports scenarios() -> [Name] and Name/1 for each. Run it
+%% with run([Module]) or, from a shell, `make conformance`. A difference that is
+%% deliberate is listed, with its reason, in pyinet_conformance_deviations and
+%% reported as "documented".
+-module(pyinet_conformance).
+
+%% Running.
+-export([main/0, main/1, run/1, run/2, run_scenario/3, backends/0, format_report/1, show/2]).
+
+%% Used by scenarios.
+-export([r/1, r/2, t/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
+         opts/2, udp_opts/2, backend/1, is_native/1, label/0]).
+
+%% Canonical renaming (also used by the random generator).
+-export([canonical/1]).
+
+-define(SCENARIO_TIMEOUT, 20000).
+-define(QUIET_MS, 60).
+-define(COLLECTOR, '$pyinet_conformance_collector').
+-define(LABEL, '$pyinet_conformance_label').
+
+-type backend() :: #{name := native | pyinet, atom() => term()}.
+-type outcome() :: identical | {differs, term(), term()} | {documented, string()}.
+-export_type([backend/0]).
+
+%%% Backends.
+
+-spec backends() -> [backend()].
+backends() ->
+    [#{name => native, tcp => [], udp => []},
+     #{name => pyinet, tcp => [{tcp_module, pyinet_tcp}], udp => [{udp_module, pyinet_udp}]}].
+
+-spec backend(native | pyinet) -> backend().
+backend(Name) ->
+    hd([B || #{name := N} = B <- backends(), N =:= Name]).
+
+-spec is_native(backend()) -> boolean().
+is_native(#{name := Name}) -> Name =:= native.
+
+%% gen_tcp options for this backend: Opts, with the module option in front.
+-spec opts(backend(), list()) -> list().
+opts(#{tcp := Prefix}, Opts) -> Prefix ++ Opts.
+
+-spec udp_opts(backend(), list()) -> list().
+udp_opts(#{udp := Prefix}, Opts) -> Prefix ++ Opts.
+
+%%% Recording.
+
+%% Record Term under this process's label and return it.
+-spec r(T) -> T.
+r(Term) ->
+    record(Term),
+    Term.
+
+%% Record {Tag, Term} and return Term.
+-spec r(term(), T) -> T.
+r(Tag, Term) ->
+    record({Tag, Term}),
+    Term.
+
+%% Call Fun and record its result, or {Class, Reason} if it raises (without the
+%% stack trace, which differs between implementations by nature).
+-spec t(fun(() -> term())) -> term().
+t(Fun) ->
+    Result = try Fun() of
+                 Value -> Value
+             catch Class:Reason -> {Class, Reason}
+             end,
+    r(Result).
+
+%% Record every message that arrives until none has come for a short while.
+-spec msgs() -> [term()].
+msgs() ->
+    msgs(?QUIET_MS).
+
+-spec msgs(non_neg_integer()) -> [term()].
+msgs(QuietMs) ->
+    Msgs = collect(QuietMs),
+    record({msgs, Msgs}),
+    Msgs.
+
+collect(QuietMs) ->
+    receive
+        M -> [M | collect(QuietMs)]
+    after QuietMs -> []
+    end.
+
+%% Start a process of the scenario; what it records goes under Label.
+-spec spawn_proc(atom(), fun(() -> term())) -> pid().
+spawn_proc(Label, Fun) ->
+    Collector = get(?COLLECTOR),
+    %% Linked, so that nothing of a scenario outlives it.
+    spawn_link(fun() ->
+                  put(?COLLECTOR, Collector),
+                  put(?LABEL, Label),
+                  try Fun() of
+                      _ -> ok
+                  catch Class:Reason -> record({crashed, Class, Reason})
+                  end
+          end).
+
+%% An ephemeral port number that may appear bare in the trace: renamed too.
+-spec known_port(T) -> T when T :: inet:port_number().
+known_port(Port) ->
+    get(?COLLECTOR) ! {?COLLECTOR, port, Port},
+    Port.
+
+-spec sleep(non_neg_integer()) -> ok.
+sleep(Ms) ->
+    timer:sleep(Ms).
+
+-spec label() -> atom().
+label() ->
+    case get(?LABEL) of
+        undefined -> main;
+        L -> L
+    end.
+
+record(Term) ->
+    case get(?COLLECTOR) of
+        undefined -> ok;
+        Collector -> Collector ! {?COLLECTOR, entry, label(), Term}
+    end.
+
+%%% Running.
+
+%% From the command line: run the modules (default: the gen_tcp scenarios),
+%% print the table and the summary, and halt with 0 only if nothing differs.
+-spec main() -> no_return().
+main() ->
+    main([pyinet_conformance_tcp]).
+
+-spec main([atom() | string()]) -> no_return().
+main(Args) ->
+    Modules = [to_atom(A) || A <- Args],
+    Results = run(Modules),
+    io:format("~ts", [format_report(Results)]),
+    Differ = length([x || {_, _, {differs, _, _}} <- Results]),
+    halt(case Differ of 0 -> 0; _ -> 1 end).
+
+to_atom(A) when is_atom(A) -> A;
+to_atom(A) when is_list(A) -> list_to_atom(A).
+
+-spec run([module()]) -> [{module(), atom(), outcome()}].
+run(Modules) ->
+    run(Modules, #{}).
+
+%% Options: #{only => [Name]} restricts to those scenarios; #{verbose => true}
+%% prints each row as it completes.
+-spec run([module()], map()) -> [{module(), atom(), outcome()}].
+run(Modules, Options) ->
+    ok = pyinet:start(),
+    Only = maps:get(only, Options, all),
+    Verbose = maps:get(verbose, Options, false),
+    [begin
+         Outcome = compare(Module, Name),
+         Verbose andalso io:format("~ts", [format_row({Module, Name, Outcome})]),
+         {Module, Name, Outcome}
+     end
+     || Module <- Modules,
+        Name <- Module:scenarios(),
+        Only =:= all orelse lists:member(Name, Only)].
+
+compare(Module, Name) ->
+    compare(Module, Name, 3).
+
+compare(Module, Name, Tries) ->
+    Native = run_scenario(Module, Name, backend(native)),
+    Pyinet = run_scenario(Module, Name, backend(pyinet)),
+    case Native =:= Pyinet of
+        true ->
+            identical;
+        false when Tries > 1 ->
+            %% Scenarios wait for the network with short sleeps; give a slow
+            %% moment a second chance before calling it a difference.
+            compare(Module, Name, Tries - 1);
+        false ->
+            case pyinet_conformance_deviations:reason(Module, Name) of
+                undefined -> {differs, Native, Pyinet};
+                Reason -> {documented, Reason}
+            end
+    end.
+
+%% Run one scenario on one backend; its canonical trace.
+-spec run_scenario(module(), atom(), backend()) -> term().
+run_scenario(Module, Name, Backend) ->
+    Collector = self(),
+    flush_collector(),
+    {Pid, MRef} = spawn_monitor(fun() ->
+                                        put(?COLLECTOR, Collector),
+                                        put(?LABEL, main),
+                                        exit({returned, Module:Name(Backend)})
+                                end),
+    {Entries, Ports, End} = gather(Pid, MRef, [], [], erlang:monotonic_time(millisecond)
+                                   + ?SCENARIO_TIMEOUT),
+    %% Let late messages of the scenario's other processes arrive.
+    timer:sleep(20),
+    {Late, Ports1} = drain([], Ports),
+    Trace = group(lists:reverse(Late ++ Entries)),
+    canonical({Trace, end_of(End)}, Ports1).
+
+gather(Pid, MRef, Entries, Ports, Deadline) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {?COLLECTOR, entry, Label, Term} ->
+            gather(Pid, MRef, [{Label, Term} | Entries], Ports, Deadline);
+        {?COLLECTOR, port, Port} ->
+            gather(Pid, MRef, Entries, [Port | Ports], Deadline);
+        {'DOWN', MRef, process, Pid, Reason} ->
+            {Entries, Ports, Reason}
+    after Left ->
+            exit(Pid, kill),
+            receive {'DOWN', MRef, process, Pid, _} -> ok end,
+            {Entries, Ports, timeout}
+    end.
+
+drain(Entries, Ports) ->
+    receive
+        {?COLLECTOR, entry, Label, Term} -> drain([{Label, Term} | Entries], Ports);
+        {?COLLECTOR, port, Port} -> drain(Entries, [Port | Ports])
+    after 0 -> {Entries, Ports}
+    end.
+
+flush_collector() ->
+    receive {?COLLECTOR, _, _, _} -> flush_collector();
+            {?COLLECTOR, _, _} -> flush_collector()
+    after 0 -> ok
+    end.
+
+end_of({returned, Value}) -> {returned, Value};
+end_of(timeout) -> timeout;
+end_of({Reason, Stack}) when is_list(Stack) -> {crashed, Reason};
+end_of(Reason) -> {crashed, Reason}.
+
+%% Entries grouped per label, labels in sorted order, entries in arrival order.
+group(Entries) ->
+    Labels = lists:usort([L || {L, _} <- Entries]),
+    [{L, [T || {L1, T} <- Entries, L1 =:= L]} || L <- Labels].
+
+%%% Canonical renaming.
+
+-spec canonical(term()) -> term().
+canonical(Term) ->
+    canonical(Term, []).
+
+canonical(Term, Ports) ->
+    {Canon, _} = rename(Term, #{ports => sets:from_list(Ports), n => #{}}),
+    Canon.
+
+rename({Reason, [{M, F, A, Info} | _] = Stack}, St)
+  when is_atom(M), is_atom(F), is_list(Info), (is_integer(A) orelse is_list(A)) ->
+    %% An exception's stack trace: where it was raised differs by nature.
+    _ = Stack,
+    rename({Reason, stacktrace}, St);
+rename({'$inet', _Mod, _Handle} = S, St) -> name(socket, S, St);
+rename(P, St) when is_port(P) -> name(socket, P, St);
+rename(P, St) when is_pid(P) -> name(pid, P, St);
+rename(R, St) when is_reference(R) -> name(ref, R, St);
+rename({'$socket', _} = S, St) -> name(socket, S, St);
+rename({IP, Port}, St) when is_integer(Port), Port > 1023, Port < 65536,
+                            (tuple_size(IP) =:= 4 orelse tuple_size(IP) =:= 8) ->
+    {IP1, St1} = rename(IP, St),
+    {P1, St2} = name(port, Port, St1),
+    {{IP1, P1}, St2};
+rename(#{port := Port} = Map, St) when is_integer(Port), Port > 1023, Port < 65536 ->
+    {M1, St1} = rename_map(maps:remove(port, Map), St),
+    {P1, St2} = name(port, Port, St1),
+    {M1#{port => P1}, St2};
+rename(Map, St) when is_map(Map) -> rename_map(Map, St);
+rename(T, St) when is_tuple(T) ->
+    {L, St1} = rename(tuple_to_list(T), St),
+    {list_to_tuple(L), St1};
+rename([H | T], St) ->
+    {H1, St1} = rename(H, St),
+    {T1, St2} = rename(T, St1),
+    {[H1 | T1], St2};
+rename(I, #{ports := Ports} = St) when is_integer(I), I > 1023 ->
+    case sets:is_element(I, Ports) of
+        true -> name(port, I, St);
+        false -> {I, St}
+    end;
+rename(Other, St) -> {Other, St}.
+
+rename_map(Map, St) ->
+    {Pairs, St1} = rename(lists:sort(maps:to_list(Map)), St),
+    {maps:from_list(Pairs), St1}.
+
+name(Kind, Value, #{n := Names} = St) ->
+    Key = {Kind, Value},
+    case Names of
+        #{Key := N} -> {{Kind, N}, St};
+        #{} ->
+            N = 1 + maps:get({count, Kind}, Names, 0),
+            {{Kind, N}, St#{n := Names#{Key => N, {count, Kind} => N}}}
+    end.
+
+%%% Report.
+
+-spec format_report([{module(), atom(), outcome()}]) -> iolist().
+format_report(Results) ->
+    Rows = [format_row(R) || R <- Results],
+    N = length(Results),
+    Identical = length([x || {_, _, identical} <- Results]),
+    Differ = length([x || {_, _, {differs, _, _}} <- Results]),
+    Documented = length([x || {_, _, {documented, _}} <- Results]),
+    [Rows,
+     io_lib:format("conformance: ~b scenarios, ~b identical, ~b differ, ~b documented~n",
+                   [N, Identical, Differ, Documented])].
+
+format_row({Module, Name, identical}) ->
+    io_lib:format("~-60s identical~n", [row_name(Module, Name)]);
+format_row({Module, Name, {documented, Reason}}) ->
+    io_lib:format("~-60s documented: ~ts~n", [row_name(Module, Name), Reason]);
+format_row({Module, Name, {differs, Native, Pyinet}}) ->
+    {A, B} = first_difference(Native, Pyinet),
+    io_lib:format("~-60s differs~n    otp:    ~0p~n    pyinet: ~0p~n",
+                  [row_name(Module, Name), A, B]).
+
+row_name(Module, Name) ->
+    atom_to_list(Module) ++ ":" ++ atom_to_list(Name).
+
+%% The first place where two traces part: the pair of differing entries with
+%% the label they are under.
+first_difference({TraceA, EndA}, {TraceB, EndB}) ->
+    case first_entry(TraceA, TraceB) of
+        same -> {{'end', EndA}, {'end', EndB}};
+        Diff -> Diff
+    end.
+
+first_entry([{L, A} | RestA], [{L, B} | RestB]) ->
+    case first_in_list(L, A, B) of
+        same -> first_entry(RestA, RestB);
+        Diff -> Diff
+    end;
+first_entry([{La, [A | _]} | _], [{Lb, [B | _]} | _]) ->
+    {{La, A}, {Lb, B}};
+first_entry([], []) -> same;
+first_entry(A, B) -> {A, B}.
+
+first_in_list(_L, [X | A], [X | B]) -> first_in_list(_L, A, B);
+first_in_list(L, [X | _], [Y | _]) -> {{L, X}, {L, Y}};
+first_in_list(L, [X | _], []) -> {{L, X}, {L, nothing}};
+first_in_list(L, [], [Y | _]) -> {{L, nothing}, {L, Y}};
+first_in_list(_, [], []) -> same.
+
+%% Both traces of one scenario, for a person looking into a difference.
+-spec show(module(), atom()) -> ok.
+show(Module, Name) ->
+    ok = pyinet:start(),
+    [io:format("~p:~n~p~n", [BName, run_scenario(Module, Name, backend(BName))])
+     || BName <- [native, pyinet]],
+    ok.

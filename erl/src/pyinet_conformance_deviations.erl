@@ -1,0 +1,17 @@
+%% Deliberate differences between pyinet and OTP, each with its reason. The
+%% conformance report lists these scenarios as "documented", never as identical
+%% and never hidden.
+-module(pyinet_conformance_deviations).
+
+-export([reason/2, all/0]).
+
+-spec reason(module(), atom()) -> string() | undefined.
+reason(Module, Name) ->
+    case lists:keyfind({Module, Name}, 1, all()) of
+        {_, Reason} -> Reason;
+        false -> undefined
+    end.
+
+-spec all() -> [{{module(), atom()}, string()}].
+all() ->
+    [].
