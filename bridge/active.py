@@ -14,7 +14,7 @@ inet_drv's (inet_set_opts, INET_LOPT_ACTIVE, and INET_CHECK_ACTIVE_TO_PASSIVE):
 
 from __future__ import annotations
 
-from .etf.terms import atom
+from .etf.terms import Atom, atom
 
 PASSIVE, ACTIVE, ONCE, MULTI = 0, 1, 2, 3
 _INT16_MIN, _INT16_MAX = -32768, 32767
@@ -40,7 +40,7 @@ class ActiveMode:
             self.mode, self.count = ACTIVE, 0
         elif value is False:
             self.mode, self.count = PASSIVE, 0
-        elif value == _ONCE and isinstance(value, str):
+        elif value == _ONCE and isinstance(value, Atom):
             self.mode, self.count = ONCE, 0
         elif type(value) is int:
             base = self.count if self.mode == MULTI else 0

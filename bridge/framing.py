@@ -63,6 +63,7 @@ class FrameReader:
             if self._big_filled == len(self._big):
                 self._ready.append(memoryview(self._big))
                 self._big = None
+                self._big_filled = 0
             return
         self._end += nbytes
         self._split()

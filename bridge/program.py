@@ -43,7 +43,7 @@ class PortProgram:
         self.loop = loop
         self.stdin_fd = stdin_fd
         self.stdout_fd = stdout_fd
-        self.reader = FrameReader()
+        self.reader = FrameReader(max_frame=int(os.environ.get("PYINET_MAX_FRAME", 1 << 30)))
         self.writer = FrameWriter(loop, stdout_fd, on_broken=self.shutdown)
         self.sockets: dict[int, object] = {}
         self._next_id = 1
@@ -107,15 +107,20 @@ class PortProgram:
     def register(self, sock) -> None:
         self.sockets[sock.id] = sock
 
-    def unregister(self, sock) -> None:
+    def unregister(self, sock, reason=None) -> None:
+        """The socket is gone; `reason` is what monitors of it are told
+        (normal unless it went with its owner)."""
         if self.sockets.pop(sock.id, None) is not None:
-            self.control(atom("closed"), sock.handle)
+            if reason is None:
+                self.control(atom("closed"), sock.handle)
+            else:
+                self.control(atom("closed"), sock.handle, reason)
 
     def owner_changed(self, sock) -> None:
         self.control(atom("owner"), sock.handle, sock.owner)
 
     def watch(self, pid) -> None:
-        """Ask the client to tell us ({down, Pid}) when `pid` exits."""
+        """Ask the client to tell us ({down, Pid, Reason}) when `pid` exits."""
         count = self._watched.get(pid, 0)
         self._watched[pid] = count + 1
         if count == 0:
@@ -228,12 +233,13 @@ class PortProgram:
         port = info.get(atom("port"), self.port)
         self.router, self.port = router, port
 
-    def _control_down(self, pid) -> None:
+    def _control_down(self, pid, reason=None) -> None:
         """A process we asked the client to watch is gone: its sockets close, and
-        it stops waiting wherever it waited (accept)."""
+        it stops waiting wherever it waited (accept). A port goes down with the
+        reason its owner exited with."""
         for sock in list(self.sockets.values()):
             if sock.owner == pid:
-                sock.owner_died()
+                sock.owner_died(reason)
             else:
                 gone = getattr(sock, "caller_died", None)
                 if gone is not None:

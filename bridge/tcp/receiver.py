@@ -77,6 +77,13 @@ class ReceiveBuffer:
 
     def _length(self) -> int:
         buf = self.buf
+        if self.ptype.headers_only:
+            # packet_get_length puts httph/httph_bin sockets in header state.
+            self.http_state = 1
+        if self.ptype.headers_only:
+            # packet_get_length puts the socket in header state for httph and
+            # httph_bin, and the parse of the line reads that state.
+            self.http_state = 1
         return self.ptype.length(buf, 0, len(buf), self.packet_size, self.size, self.delimiter,
                                  self.http_state)
 

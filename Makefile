@@ -1,0 +1,73 @@
+# pyinet: every target installs what a fresh Debian machine lacks, and is quick
+# the second time (stamps in .make/ remember what was installed; the apt step
+# re-checks the packages themselves).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMPS := .make
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+EBIN   := _build/default/lib/pyinet/ebin
+EXAMPLES_EBIN := _build/examples
+APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper rebar3
+# Where the port program finds its Python (the venv has the optional packages).
+export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
+ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)
+QUICK ?=
+
+.PHONY: all build demo test test-python test-erlang conformance bench clean distclean
+
+all: build
+
+$(STAMPS)/apt:
+	@mkdir -p $(STAMPS)
+	@missing=""; for p in $(APT_PACKAGES); do \
+	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update -q >/dev/null; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	fi
+	@touch $@
+
+$(STAMPS)/venv: pyproject.toml | $(STAMPS)/apt
+	@mkdir -p $(STAMPS)
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	@touch $@
+
+build: $(STAMPS)/apt $(STAMPS)/venv
+	@rebar3 compile | grep -v '^\(===> Verifying\|===> Analyzing\)' || true
+	@test -f $(EBIN)/pyinet_tcp.beam
+	@mkdir -p $(EXAMPLES_EBIN)
+	@erlc -o $(EXAMPLES_EBIN) examples/*.erl
+
+# The main job: the client/server example of gen_tcp(3), unchanged, on
+# Python-hosted sockets (an inetrc line sends all of gen_tcp to pyinet).
+demo: build
+	@$(ERL) -kernel inetrc '"examples/pyinet.inetrc"' -eval 'demo:main(), halt().'
+
+test: build test-python test-erlang conformance
+
+test-python: build
+	$(PY) -m pytest -q tests
+
+test-erlang: build
+	@rm -rf logs && mkdir -p logs
+	ct_run -noshell -pa $(CURDIR)/$(EBIN) -dir erl/test -logdir logs > logs/ct.out 2>&1 \
+	    || { tail -n 40 logs/ct.out; exit 1; }
+	@grep -E "TEST COMPLETE|passed|failed" logs/ct.out | tail -n 3
+
+conformance: build
+	@$(ERL) -eval 'pyinet_conformance:main().'
+
+bench: build
+	$(PY) bench/run.py $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf _build logs $(STAMPS)/venv
+
+distclean: clean
+	rm -rf $(VENV) $(STAMPS)

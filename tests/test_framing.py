@@ -1,0 +1,82 @@
+"""FrameReader: {packet, 4} framing of stdin, whole, byte by byte, in any split."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+from hypothesis import given, settings, strategies as st
+
+from bridge.framing import FrameReader, OversizedFrame
+
+
+def frame(payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + payload
+
+
+def feed(reader: FrameReader, data: bytes, step: int) -> list:
+    out = []
+    pos = 0
+    while pos < len(data):
+        buf = reader.get_buffer()
+        n = min(step, len(buf), len(data) - pos)
+        buf[:n] = data[pos:pos + n]
+        reader.buffer_updated(n)
+        pos += n
+        out.extend(bytes(f) if not isinstance(f, OversizedFrame) else f for f in reader.frames())
+    return out
+
+
+def payload_of(size: int) -> bytes:
+    return random.Random(size).randbytes(size)
+
+
+# Small frames are copied out of the shared buffer, large ones get their own:
+# sizes on both sides of direct_threshold (1024 below).
+payloads = st.lists(st.integers(0, 300) | st.integers(900, 1100) | st.integers(20_000, 70_000),
+                    max_size=8).map(lambda sizes: [payload_of(n) for n in sizes])
+
+
+@settings(max_examples=60, deadline=None)
+@given(payloads, st.integers(min_value=1, max_value=100_000))
+def test_any_split_gives_the_same_frames(items, step):
+    reader = FrameReader(buffer_size=4096, direct_threshold=1024)
+    data = b"".join(frame(p) for p in items)
+    assert feed(reader, data, step) == items
+    assert reader.buffered == 0
+
+
+def test_one_byte_at_a_time():
+    items = [b"", b"a", b"hello" * 100, bytes(3000)]
+    reader = FrameReader(buffer_size=1024, direct_threshold=512)
+    assert feed(reader, b"".join(frame(p) for p in items), 1) == items
+
+
+def test_trailing_partial_frame_is_kept():
+    reader = FrameReader()
+    data = frame(b"one") + frame(b"two")[:5]
+    assert feed(reader, data, len(data)) == [b"one"]
+    assert reader.buffered == 5
+    assert feed(reader, frame(b"two")[5:], 100) == [b"two"]
+
+
+def test_large_frame_is_read_into_its_own_buffer():
+    reader = FrameReader(buffer_size=4096, direct_threshold=1024)
+    payload = bytes(range(256)) * 40
+    data = frame(payload)
+    buf = reader.get_buffer()
+    buf[:100] = data[:100]
+    reader.buffer_updated(100)
+    direct = reader.get_buffer()
+    assert len(direct) == len(payload) - 96  # exactly what is missing of it
+    direct[:] = data[100:]
+    reader.buffer_updated(len(direct))
+    [got] = list(reader.frames())
+    assert isinstance(got, memoryview) and got == payload
+
+
+def test_oversized_frame_is_skipped_in_step():
+    reader = FrameReader(max_frame=10)
+    data = frame(b"x" * 50) + frame(b"ok")
+    got = feed(reader, data, 7)
+    assert got == [OversizedFrame(50), b"ok"]

@@ -1,0 +1,142 @@
+"""The port program as a process: the hello, requests, and surviving bad input."""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+
+import pytest
+
+from bridge import PROTOCOL_VERSION
+from bridge.etf import encode
+from bridge.etf.terms import atom
+
+from bridge_client import CALLER, BridgeProcess, error, ok
+
+PYINET = atom("pyinet")
+
+
+@pytest.fixture
+def bridge():
+    b = BridgeProcess()
+    yield b
+    b.close()
+
+
+def test_hello_is_the_first_frame(bridge):
+    dest, (tag, info) = bridge.hello
+    assert dest == PYINET and tag == atom("hello")
+    assert info[atom("protocol")] == PROTOCOL_VERSION
+    assert info[atom("os_pid")] == bridge.proc.pid
+    assert atom("tcp") in info[atom("transports")]
+    assert info[atom("sctp")] in (atom("kernel"), atom("unavailable"))
+
+
+def test_stdin_closed_means_exit_within_a_second(bridge):
+    reply = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, []))
+    assert reply[0] == ok
+    started = time.monotonic()
+    assert bridge.close(timeout=5) == 0
+    assert time.monotonic() - started < 1.0
+
+
+def test_listen_connect_send_recv(bridge):
+    ok_, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
+                                 [(atom("active"), False), (atom("mode"), atom("binary"))]))
+    lid = listener[2][2]
+    ok_, (ip, port) = bridge.call((atom("sockname"), lid))
+    assert ip == (127, 0, 0, 1)
+    peer = socket.create_connection(("127.0.0.1", port))
+    ok_, conn = bridge.call((atom("accept"), lid, 1000))
+    cid = conn[2][2]
+    peer.sendall(b"hello")
+    assert bridge.call((atom("recv"), cid, 5, 1000)) == (ok, b"hello")
+    assert bridge.call((atom("send"), cid, b"world")) == ok
+    assert peer.recv(5) == b"world"
+    assert bridge.call((atom("close"), cid)) == ok
+    assert peer.recv(5) == b""
+    peer.close()
+
+
+@pytest.mark.parametrize("request_", [
+    (atom("no_such_request"),),
+    (atom("recv"),),                         # wrong arity
+    (atom("recv"), 1, 2, 3, 4),              # wrong arity
+    (atom("recv"), atom("x"), 0, 1000),      # wrong type
+    (atom("recv"), 999, 0, 1000),            # unknown socket id
+    (atom("setopts"), 999, []),              # unknown socket id, einval kind
+    (atom("tcp_listen"), atom("nofamily"), (127, 0, 0, 1), 0, 5, []),
+    (atom("tcp_listen"), atom("inet"), (300, 0, 0, 1), 0, 5, []),
+    (atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, [(atom("packet"), atom("bogus"))]),
+    (atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, [atom("junk")]),
+])
+def test_bad_requests_get_an_error_reply(bridge, request_):
+    reply = bridge.call(request_)
+    assert type(reply) is tuple and reply[0] == error, reply
+    # ... and the program is still there and answers.
+    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+
+
+@pytest.mark.parametrize("payload", [
+    b"",                                     # empty frame
+    b"\x83",                                 # version byte only
+    b"\x83h\x02",                            # truncated tuple
+    b"not etf at all",
+    b"\x83l\xff\xff\xff\xffj",               # a list that claims 4 G elements
+    encode(42),                              # a term that is no request
+    encode((1, 2)),                          # a 2-tuple that is no control message
+    encode((PYINET, (atom("bogus"),))),      # unknown control message
+    encode((PYINET, atom("init"))),          # control message of the wrong shape
+    encode((1, 2, 3)),                       # no caller pid: cannot be answered
+    encode((atom("ref"), CALLER, 42)),       # request is not a tuple: answered
+])
+def test_bad_frames_are_dropped_and_the_program_lives_on(bridge, payload):
+    bridge.write_frame(payload)
+    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert bridge.proc.poll() is None
+
+
+def test_request_without_caller_is_answered_to_no_one(bridge):
+    bridge.write_term((1, 2, (atom("recv"), 1, 0, 0)))
+    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert all(f[0] != 2 for f in bridge.others)
+
+
+def test_frames_split_and_coalesced_arbitrarily(bridge):
+    frames = b"".join(struct.pack(">I", len(p)) + p for p in
+                      [encode((bridge.new_ref(), CALLER, (atom("getopts"), 999, [])))
+                       for _ in range(50)])
+    for i in range(0, len(frames), 7):
+        bridge.write_raw(frames[i:i + 7])
+    replies = [bridge.read_frame() for _ in range(50)]
+    assert all(r[1][1] == (error, atom("einval")) for r in replies)
+
+
+def test_oversized_frame_is_skipped_and_framing_stays_in_step():
+    b = BridgeProcess(env={"PYINET_MAX_FRAME": "1024"})
+    try:
+        b.write_frame(b"\x00" * 5000)
+        assert b.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    finally:
+        b.close()
+
+
+def test_no_output_but_frames_on_stdout(bridge):
+    bridge.write_frame(b"garbage")
+    bridge.call((atom("getopts"), 999, []))
+    bridge.close()
+    assert bridge.proc.stdout.read() == b""  # every byte was part of a frame
+
+
+def test_random_frames_never_kill_it(bridge):
+    rng = __import__("random").Random(1234)
+    for _ in range(300):
+        size = rng.choice([0, 1, 2, 5, 30, 200])
+        payload = bytes(rng.getrandbits(8) for _ in range(size))
+        if payload and rng.random() < 0.7:
+            payload = b"\x83" + payload
+        bridge.write_frame(payload)
+    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert bridge.proc.poll() is None
