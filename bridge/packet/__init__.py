@@ -1,0 +1,34 @@
+"""gen_tcp's `{packet, Type}` framing and parsing, done as inet_drv does it
+with erts/emulator/beam/packet_parser.c (OTP 25.2.3). No networking code here:
+functions take a buffer and offsets and return lengths, payloads and terms.
+
+Where things are:
+    table.py    the table of packet types (one row per `{packet, Type}` value)
+    length.py   framing: packet_get_length, one function per type
+    http.py     http line parsing and OTP's method and header tables
+    reader.py   PacketReader, what a socket receiver uses (contract at its top)
+    decode.py   decode_packet, a mirror of erlang:decode_packet/3
+
+Public API:
+    packet_type(spec) -> PacketType                 row for 4, "line", ...
+    get_length(ptype, buf, start, end, packet_size=0, trunc_len=0,
+               delimiter=10, http_state=0) -> int   >0 length, 0 more, -1 error
+    packet_body(ptype, buf, start, size) -> bytes   the delivered payload
+    parse_http(packet, http_state, as_binary) -> (term, new_state)
+    next_http_state(term, http_state) -> int        the http -> httph rule
+    decode_packet(ptype, data, options) -> term     erlang:decode_packet/3
+    PacketReader(ptype, packet_size, trunc_len, delimiter).next_packet(buf, start, end)
+        -> Packet(data, size) | NeedData(length, missing) | PacketError(reason)
+"""
+
+from .decode import decode_packet
+from .http import HTTP_HEADERS, HTTP_METHODS, next_http_state, parse_http
+from .reader import EMSGSIZE, NEED_DATA, NeedData, Packet, PacketError, PacketReader
+from .table import PACKET_TYPES, PacketType, get_length, packet_body, packet_type
+
+__all__ = [
+    "PACKET_TYPES", "PacketType", "packet_type", "get_length", "packet_body",
+    "HTTP_METHODS", "HTTP_HEADERS", "parse_http", "next_http_state",
+    "decode_packet",
+    "PacketReader", "Packet", "NeedData", "NEED_DATA", "PacketError", "EMSGSIZE",
+]

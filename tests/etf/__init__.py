@@ -1,0 +1,1 @@
+"""Support for the ETF codec tests: the Erlang peer, erlang-py conversion, strategies."""
