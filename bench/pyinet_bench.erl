@@ -1,0 +1,218 @@
+%% Workloads for `make bench`, each run on native gen_tcp and on pyinet in the
+%% same node. bench/run.py calls run/1 with one workload and backend per call and
+%% reads one line of Erlang terms back: {result, Name, Unit, Value}.
+%%
+%% The peer of the socket under test is always native and in this node, so the
+%% difference between the two runs is the cost of the backend on one side.
+-module(pyinet_bench).
+
+-export([run/1, main/1, jobs/1]).
+
+-define(TIMEOUT, 600000).
+
+%% Command line: erl ... -eval 'pyinet_bench:main(["throughput", "pyinet", ...])'.
+main([Workload, Backend | Args]) ->
+    Result = run([list_to_atom(Workload), list_to_atom(Backend) | [to_term(A) || A <- Args]]),
+    [io:format("~0p.~n", [R]) || R <- Result],
+    halt(0).
+
+%% Run the jobs listed in File ({Id, Args} terms), printing {Id, Results} for
+%% each, so that one node serves a whole benchmark run.
+jobs(File) ->
+    {ok, Jobs} = file:consult(File),
+    [begin
+         Results = try run(Args) catch C:R -> [{failed, C, R}] end,
+         io:format("~0p.~n", [{Id, Results}])
+     end || {Id, Args} <- Jobs],
+    halt(0).
+
+to_term(A) ->
+    case string:to_integer(A) of
+        {N, ""} -> N;
+        _ -> list_to_atom(A)
+    end.
+
+opts(native, Opts) -> Opts;
+opts(pyinet, Opts) -> [{tcp_module, pyinet_tcp} | Opts].
+
+%% throughput: Bytes streamed in Chunk-sized sends. Direction `out` sends from a
+%% socket of the backend to a native reader; `in` sends from native to a reader on
+%% the backend, receiving passively (recv 0) or with {active, once}.
+run([throughput, Backend, Direction, Mode, Chunk, Bytes]) ->
+    {ok, L} = gen_tcp:listen(0, opts(reader_backend(Backend, Direction),
+                                     [binary, {active, false}, {recbuf, 1 bsl 20}])),
+    {ok, Port} = inet:port(L),
+    Self = self(),
+    Reader = spawn_link(fun() ->
+                                {ok, A} = gen_tcp:accept(L),
+                                Self ! ready,
+                                receive go -> ok end,
+                                read(A, Mode, Bytes),
+                                Self ! done
+                        end),
+    {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                              opts(writer_backend(Backend, Direction),
+                                   [binary, {active, false}, {sndbuf, 1 bsl 20}])),
+    receive ready -> ok end,
+    Data = binary:copy(<<"x">>, Chunk),
+    T0 = erlang:monotonic_time(microsecond),
+    Reader ! go,
+    write(C, Data, Bytes),
+    receive done -> ok after ?TIMEOUT -> exit(timeout) end,
+    T1 = erlang:monotonic_time(microsecond),
+    gen_tcp:close(C),
+    gen_tcp:close(L),
+    [{result, throughput, 'MB/s', Bytes / (T1 - T0)}];
+
+%% ping-pong: 64-byte {packet, 4} messages to a native echo server, one at a time.
+run([pingpong, Backend, Count]) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {packet, 4}, {nodelay, true}]),
+    {ok, Port} = inet:port(L),
+    spawn_link(fun() -> {ok, A} = gen_tcp:accept(L), echo(A) end),
+    {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                              opts(Backend, [binary, {active, false}, {packet, 4},
+                                             {nodelay, true}])),
+    Msg = binary:copy(<<"p">>, 64),
+    [round_trip(C, Msg) || _ <- lists:seq(1, 200)],
+    Times = [round_trip(C, Msg) || _ <- lists:seq(1, Count)],
+    gen_tcp:close(C),
+    gen_tcp:close(L),
+    Sorted = lists:sort(Times),
+    Total = lists:sum(Times),
+    [{result, round_trips, 'rt/s', Count * 1.0e6 / Total},
+     {result, rtt_p50, us, percentile(Sorted, 50)},
+     {result, rtt_p99, us, percentile(Sorted, 99)}];
+
+%% churn: connect, accept, one byte, close, both ends on the backend.
+run([churn, Backend, Count]) ->
+    {ok, L} = gen_tcp:listen(0, opts(Backend, [binary, {active, false}, {backlog, 128}])),
+    {ok, Port} = inet:port(L),
+    T0 = erlang:monotonic_time(microsecond),
+    [begin
+         {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port, opts(Backend, [binary, {active, false}])),
+         {ok, A} = gen_tcp:accept(L),
+         ok = gen_tcp:send(C, <<"x">>),
+         {ok, <<"x">>} = gen_tcp:recv(A, 1),
+         ok = gen_tcp:close(C),
+         ok = gen_tcp:close(A)
+     end || _ <- lists:seq(1, Count)],
+    T1 = erlang:monotonic_time(microsecond),
+    gen_tcp:close(L),
+    [{result, churn, 'conn/s', Count * 1.0e6 / (T1 - T0)}];
+
+%% idle: Count connections from the backend to a native listener, held open;
+%% memory of the BEAM and of the port program per connection.
+run([idle, Backend, Count]) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {backlog, 1024}]),
+    {ok, Port} = inet:port(L),
+    Self = self(),
+    spawn_link(fun() -> accept_n(L, Count, []), Self ! accepted, receive stop -> ok end end),
+    %% A fresh port program: one that served earlier workloads reuses freed
+    %% memory, which would hide what connections cost.
+    Backend =:= pyinet andalso begin application:stop(pyinet), ok = pyinet:start() end,
+    garbage_collect(),
+    Beam0 = erlang:memory(total),
+    Py0 = python_rss(Backend),
+    Cs = [begin
+              {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port, opts(Backend, [binary, {active, true}])),
+              C
+          end || _ <- lists:seq(1, Count)],
+    receive accepted -> ok after ?TIMEOUT -> exit(accept_timeout) end,
+    timer:sleep(500),
+    garbage_collect(),
+    Beam1 = erlang:memory(total),
+    Py1 = python_rss(Backend),
+    [gen_tcp:close(C) || C <- Cs],
+    gen_tcp:close(L),
+    [{result, idle_beam_memory, 'B/conn', (Beam1 - Beam0) / Count},
+     {result, idle_python_memory, 'B/conn', (Py1 - Py0) / Count}];
+
+%% echo: Count connections from the backend to native echo servers, each
+%% exchanging Rounds 1 KiB messages ({packet, 4}) at the same time.
+run([echo, Backend, Count, Rounds]) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {packet, 4}, {backlog, 1024}]),
+    {ok, Port} = inet:port(L),
+    spawn_link(fun() -> echo_acceptor(L) end),
+    Self = self(),
+    Msg = binary:copy(<<"e">>, 1024),
+    Cs = [begin
+              {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                                        opts(Backend, [binary, {active, false}, {packet, 4}])),
+              C
+          end || _ <- lists:seq(1, Count)],
+    T0 = erlang:monotonic_time(microsecond),
+    %% Passive sockets: any process may send and recv on them.
+    Pids = [spawn_link(fun() ->
+                               [round_trip(C, Msg) || _ <- lists:seq(1, Rounds)],
+                               Self ! {done, self()}
+                       end) || C <- Cs],
+    [receive {done, P} -> ok after ?TIMEOUT -> exit(echo_timeout) end || P <- Pids],
+    T1 = erlang:monotonic_time(microsecond),
+    [gen_tcp:close(C) || C <- Cs],
+    gen_tcp:close(L),
+    [{result, echo, 'msg/s', Count * Rounds * 1.0e6 / (T1 - T0)}].
+
+%%% Internal.
+
+reader_backend(Backend, in) -> Backend;
+reader_backend(_, out) -> native.
+
+writer_backend(Backend, out) -> Backend;
+writer_backend(_, in) -> native.
+
+write(_C, _Data, Left) when Left =< 0 -> ok;
+write(C, Data, Left) ->
+    ok = gen_tcp:send(C, Data),
+    write(C, Data, Left - byte_size(Data)).
+
+read(_A, _Mode, Left) when Left =< 0 -> ok;
+read(A, passive, Left) ->
+    {ok, B} = gen_tcp:recv(A, 0),
+    read(A, passive, Left - byte_size(B));
+read(A, once, Left) ->
+    ok = inet:setopts(A, [{active, once}]),
+    receive
+        {tcp, A, B} -> read(A, once, Left - byte_size(B));
+        {tcp_closed, A} -> exit(closed)
+    end.
+
+round_trip(C, Msg) ->
+    T0 = erlang:monotonic_time(nanosecond),
+    ok = gen_tcp:send(C, Msg),
+    {ok, _} = gen_tcp:recv(C, 0),
+    (erlang:monotonic_time(nanosecond) - T0) / 1000.
+
+echo(A) ->
+    case gen_tcp:recv(A, 0) of
+        {ok, D} -> ok = gen_tcp:send(A, D), echo(A);
+        {error, _} -> ok
+    end.
+
+echo_acceptor(L) ->
+    case gen_tcp:accept(L) of
+        {ok, A} ->
+            P = spawn(fun() -> receive go -> echo(A) end end),
+            ok = gen_tcp:controlling_process(A, P),
+            P ! go,
+            echo_acceptor(L);
+        {error, _} ->
+            ok
+    end.
+
+accept_n(_L, 0, Acc) -> Acc;
+accept_n(L, N, Acc) ->
+    {ok, A} = gen_tcp:accept(L),
+    accept_n(L, N - 1, [A | Acc]).
+
+percentile(Sorted, P) ->
+    lists:nth(max(1, round(length(Sorted) * P / 100)), Sorted).
+
+python_rss(native) ->
+    0;
+python_rss(pyinet) ->
+    ok = pyinet:start(),
+    [#{os_pid := OsPid}] = pyinet:info(),
+    {ok, Status} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
+    [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]), binary:match(L, <<"VmRSS:">>) =/= nomatch],
+    [_, Kb | _] = string:lexemes(binary_to_list(Line), " \t"),
+    list_to_integer(Kb) * 1024.
