@@ -39,6 +39,7 @@ class FrameWriter:
         self.frames_out = 0
         self.bytes_out = 0
         self.broken = False
+        self.tracer = None
 
     @property
     def pending(self) -> int:
@@ -64,6 +65,8 @@ class FrameWriter:
         self._pending += size + 4
         self.frames_out += 1
         self.bytes_out += size + 4
+        if self.tracer is not None:
+            self.tracer.frame_out(pieces)
 
     def flush(self) -> None:
         """Write as much as the pipe takes now; arm the fd for the rest."""

@@ -16,6 +16,7 @@ someone to answer.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import logging
 import os
@@ -53,6 +54,8 @@ class PortProgram:
         self.bytes_in = 0
         self._watched: dict = {}
         self.connecting: set = set()  # connects in progress, to abort at shutdown
+        self.tracer = None
+        self.lag = None
         self._stdin_is_file = False
         self._control = {
             "init": self._control_init,
@@ -76,6 +79,9 @@ class PortProgram:
             self._stdin_is_file = True
             self.loop.call_soon(self._on_stdin)
         self.loop.add_idle(self.writer.flush)
+        from .admin import LagMeter
+        self.lag = LagMeter(self.loop)
+        self.lag.start()
         self.control(atom("hello"), hello_info())
         self.writer.flush()
 
@@ -184,6 +190,8 @@ class PortProgram:
 
     def handle_frame(self, frame) -> None:
         self.frames_in += 1
+        if self.tracer is not None and not isinstance(frame, OversizedFrame):
+            self.tracer.frame_in(frame)
         if isinstance(frame, OversizedFrame):
             log.error("dropped a frame of %d bytes (larger than the limit)", frame.length)
             return
@@ -265,15 +273,26 @@ def hello_info() -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    level = os.environ.get("PYINET_LOG", "WARNING").upper()
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level, logging.WARNING),
+    parser = argparse.ArgumentParser(prog="python -m bridge",
+                                     description="pyinet's port program (see PROTOCOL.md)")
+    parser.add_argument("--trace", metavar="FILE", default=os.environ.get("PYINET_TRACE") or None,
+                        help="record every frame in and out (read with python -m bridge.trace)")
+    parser.add_argument("--log-level", default=os.environ.get("PYINET_LOG", "WARNING"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr,
+                        level=getattr(logging, args.log_level.upper(), logging.WARNING),
                         format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
-    from . import tcp  # noqa: F401  (registers the tcp requests)
+    from . import admin, tcp  # noqa: F401  (they register their requests)
     loop = EventLoop()
     program = PortProgram(loop)
+    if args.trace:
+        from .trace import TraceWriter
+        program.tracer = program.writer.tracer = TraceWriter(args.trace)
     program.start()
     try:
         loop.run()
     finally:
         program.writer.flush()
+        if program.tracer is not None:
+            program.tracer.close()
     return 0

@@ -24,7 +24,7 @@ open_port() ->
         Exe ->
             Dir = bridge_dir(),
             Args = ["-m", "bridge" | application:get_env(pyinet, bridge_args, [])],
-            Env = [{"PYTHONPATH", python_path(Dir)}],
+            Env = [{"PYTHONPATH", python_path(Dir)}] ++ optional_env(),
             try erlang:open_port({spawn_executable, Exe},
                                  [{args, Args}, {packet, 4}, binary, exit_status, use_stdio,
                                   {env, Env}, hide]) of
@@ -61,6 +61,16 @@ explain_exit(Status) ->
     lists:flatten(io_lib:format("the port program exited with status ~p", [Status])).
 
 %% Internal.
+
+%% The application keys that reach the port program: `log_level` (Python's
+%% logging on stderr: debug | info | warning | error) and `trace` (a file that
+%% records every frame; read it with python -m bridge.trace FILE).
+optional_env() ->
+    [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"}],
+                                {ok, Value} <- [application:get_env(pyinet, Key)]].
+
+to_string(A) when is_atom(A) -> atom_to_list(A);
+to_string(S) -> unicode:characters_to_list(S).
 
 python_path(Dir) ->
     case os:getenv("PYTHONPATH") of

@@ -1,0 +1,72 @@
+"""Seeing what the port program does: its stats, its sockets, the wire trace."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bridge.etf.format import format_term
+from bridge.etf.terms import Atom, ImproperList, String, atom
+from bridge.trace import read
+
+from bridge_client import ROOT, BridgeProcess, ok
+
+
+def test_stats_and_sockets_requests():
+    b = BridgeProcess()
+    try:
+        reply = b.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, []))
+        assert reply[0] == ok
+        tag, stats = b.call((atom("stats"),))
+        assert tag == ok
+        assert stats[atom("sockets")] == 1
+        assert stats[atom("sockets_by_kind")] == {atom("tcp_listen"): 1}
+        assert stats[atom("frames_in")] >= 2 and stats[atom("frames_out")] >= 2
+        assert stats[atom("os_pid")] == b.proc.pid
+        tag, [sock] = b.call((atom("sockets"),))
+        assert sock[atom("state")] == atom("listening")
+        assert sock[atom("local")][0] == (127, 0, 0, 1)
+    finally:
+        b.close()
+
+
+def test_trace_records_every_frame_in_order(tmp_path):
+    path = tmp_path / "wire.trace"
+    b = BridgeProcess(env={"PYINET_TRACE": str(path)})
+    try:
+        b.call((atom("getopts"), 42, []))
+    finally:
+        assert b.close() == 0
+    frames = list(read(str(path)))
+    directions = [d for _, d, _ in frames]
+    assert directions == [1, 0, 1]  # hello out, request in, reply out
+    assert frames[0][2][1][0] == atom("hello")
+    assert frames[1][2][2] == (atom("getopts"), 42, [])
+    assert frames[2][2][1][1] == (atom("error"), atom("einval"))
+    printed = subprocess.run([sys.executable, "-m", "bridge.trace", str(path)], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(printed) == 3 and "{getopts,42,[]}" in printed[1]
+
+
+@pytest.mark.parametrize("term,text", [
+    ((atom("tcp"), b"hi", [104, 105]), '{tcp,<<"hi">>,"hi"}'),
+    (atom("Content-Length"), "'Content-Length'"),
+    (atom("end"), "'end'"),
+    ([], "[]"),
+    ([1, 2, 300], "[1,2,300]"),
+    (ImproperList([1], b"x"), '[1|<<"x">>]'),
+    (String(b"a\nb"), '"a\\nb"'),
+    (b"\x00\x01", "<<0,1>>"),
+    ({atom("a"): 1}, "#{a => 1}"),
+    (True, "true"),
+    (-5, "-5"),
+])
+def test_format_term_writes_erlang(term, text):
+    assert format_term(term) == text
+
+
+def test_format_term_shortens_long_data():
+    assert format_term(b"x" * 100, limit=4) == '<<"xxxx"...>>'  # as ~P writes it
+    assert format_term(list(range(300, 310)), limit=3) == "[300,301,302|...]"
