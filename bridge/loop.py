@@ -126,12 +126,15 @@ class EventLoop:
         events = self._epoll.poll(timeout)
         readers, writers = self._readers, self._writers
         for fd, mask in events:
-            if mask & (select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR):
-                cb = readers.get(fd)
-                if cb is not None:
-                    cb()
+            # Output first, as erts_check_io schedules ready_output before
+            # ready_input: it decides which error a blocked sender sees when a
+            # reset makes a socket readable and writable at once.
             if mask & (select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR):
                 cb = writers.get(fd)
+                if cb is not None:
+                    cb()
+            if mask & (select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR):
+                cb = readers.get(fd)
                 if cb is not None:
                     cb()
         self._run_timers()

@@ -70,8 +70,38 @@ def local_path(value) -> bytes:
     raise RequestError(_EINVAL)
 
 
+_FAMILY, _ADDR, _PORT, _PATH = atom("family"), atom("addr"), atom("port"), atom("path")
+_FLOWINFO, _SCOPE_ID = atom("flowinfo"), atom("scope_id")
+
+
+def _uint(value, bits: int) -> int:
+    if type(value) is not int or not 0 <= value < 1 << bits:
+        raise RequestError(_EINVAL)
+    return value
+
+
+def from_map(family: int, value: dict):
+    """A socket:sockaddr() map (an {ifaddr, Map} option, or the address of
+    gen_tcp:connect/3) as Python's address. As prim_inet binds and connects with
+    such a map, its own port counts and an inet6 one keeps flowinfo and scope_id
+    (a link-local address needs the latter)."""
+    if FAMILIES.get(value.get(_FAMILY)) != family:
+        raise RequestError(_EINVAL)
+    if family == socket.AF_UNIX:
+        return local_path(value.get(_PATH))
+    host = ip_to_python(family, value.get(_ADDR, ANY))
+    port = _uint(value.get(_PORT, 0), 16)
+    if family == socket.AF_INET6:
+        return (host, port, _uint(value.get(_FLOWINFO, 0), 32),
+                _uint(value.get(_SCOPE_ID, 0), 32))
+    return (host, port)
+
+
 def to_python(family: int, ip, port: int):
-    """The Python address for (ip, port) in `family`; `ip` may be {local, Path}."""
+    """The Python address for (ip, port) in `family`; `ip` may be {local, Path},
+    or a sockaddr map (from_map), whose own port then counts."""
+    if isinstance(ip, dict):
+        return from_map(family, ip)
     if family == socket.AF_UNIX:
         if type(ip) is tuple and len(ip) == 2 and ip[0] == LOCAL:
             return local_path(ip[1])

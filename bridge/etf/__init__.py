@@ -1,11 +1,25 @@
 """The External Term Format codec: every message between the BEAM and the
 port program crosses it. No I/O here; see decode.py and encode.py for how
-each direction works and terms.py for the Python side of the mapping."""
+each direction works and terms.py for the Python side of the mapping.
 
-from .decode import (
-    DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, DecodeError, EtfError, decode, decode_prefix,
-)
-from .encode import EncodeError, encode
+Two implementations give the same results, byte for byte and error for
+error: decode.py and encode.py in pure Python (the reference), and the C
+extension _cetf.c, which does the common work in C and hands the rest to
+them. `decode`, `decode_prefix` and `encode` here are the C ones when the
+extension is built (`python setup.py build_ext --inplace`) and the pure
+ones otherwise, or when the environment sets PYINET_PURE_PYTHON=1;
+IMPLEMENTATION says which ("c" or "python")."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, NamedTuple
+
+from . import decode as _decode_module
+from . import encode as _encode_module
+from . import terms as _terms_module
+from .decode import DEFAULT_MAX_DEPTH, DEFAULT_MAX_SIZE, DecodeError, EtfError
+from .encode import EncodeError
 from .terms import (
     Atom, BitBinary, Export, FrozenList, FrozenMap, Fun, ImproperList, Pid, Port,
     Reference, String, atom,
@@ -13,7 +27,44 @@ from .terms import (
 
 __all__ = [
     "encode", "decode", "decode_prefix", "EtfError", "DecodeError", "EncodeError",
-    "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_SIZE",
+    "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_SIZE", "IMPLEMENTATION", "Implementation",
+    "PURE_PYTHON", "load_c",
     "Atom", "atom", "Pid", "Reference", "Port", "BitBinary", "ImproperList", "Export",
     "Fun", "String", "FrozenList", "FrozenMap",
 ]
+
+
+class Implementation(NamedTuple):
+    """One implementation of the codec's three functions."""
+    name: str
+    decode: Callable
+    decode_prefix: Callable
+    encode: Callable
+
+
+PURE_PYTHON = Implementation("python", _decode_module.decode, _decode_module.decode_prefix,
+                             _encode_module.encode)
+
+
+def load_c() -> Implementation | None:
+    """The C implementation, or None when the extension is not built (or
+    does not load). Available to tests whatever PYINET_PURE_PYTHON says."""
+    try:
+        from . import _cetf
+    except ImportError:
+        return None
+    _cetf.setup(_terms_module, _decode_module, _encode_module)
+    return Implementation("c", _cetf.decode, _cetf.decode_prefix, _cetf.encode)
+
+
+def _choose() -> Implementation:
+    if os.environ.get("PYINET_PURE_PYTHON", "") not in ("", "0"):
+        return PURE_PYTHON
+    return load_c() or PURE_PYTHON
+
+
+_chosen = _choose()
+IMPLEMENTATION: str = _chosen.name
+decode = _chosen.decode
+decode_prefix = _chosen.decode_prefix
+encode = _chosen.encode

@@ -29,7 +29,7 @@ from ..errors import RequestError, posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, EINVAL, OK, Call
 from . import messages as msg
-from .inet_socket import ENOTCONN, InetSocket
+from .inet_socket import ENOTCONN, OPEN, InetSocket
 from .receiver import TCP_MAX_PACKET_SIZE, PacketError, ReceiveBuffer
 from .sendqueue import SendQueue
 
@@ -44,7 +44,11 @@ ECONNRESET_ATOM = atom("econnreset")
 EMSGSIZE = errno.EMSGSIZE
 ERROR = atom("error")
 _OK_TUPLE_TAG = atom("ok")
-# prim_inet:close waits this long with no progress before giving up on pending output.
+_BUSY = atom("busy")
+_CONNECTED = atom("connected")
+# ?INET_CLOSE_TIMEOUT: prim_inet:close waits this long with no progress before
+# giving up on pending output, and prim_inet:send this long for its reply before
+# it watches the port.
 CLOSE_IDLE_TIMEOUT = 5.0
 CLOSE_MAX_WAIT = 180.0
 
@@ -66,6 +70,7 @@ class TcpConnection(InetSocket):
         self.recv_call: Call | None = None
         self.recv_timer = None
         self.busy_call: Call | None = None  # the sender waiting for low_watermark
+        self.busy_since = 0.0
         self.send_timer = None
         self.blocked_sends: deque = deque()  # (call, data) behind a busy sender
         self.delay_timer = None
@@ -77,6 +82,7 @@ class TcpConnection(InetSocket):
         self.delayed_close_recv = False
         self.delayed_econnreset = False
         self.close_sent = False
+        self.flushing = False  # closed, with queued output still going out
         self.shutdown_wr_done = False
         self.pending_shutdown: int | None = None
         self._prefix = msg.TcpMessagePrefix()
@@ -87,6 +93,11 @@ class TcpConnection(InetSocket):
         state = "connected" if self.connected else ("closed" if self.sock is None else "read-closed")
         return (f"<TcpConnection {self.id} {state} active={self.opts.active.term()!r} "
                 f"buffered={self.rb.buffered} queued={self.txq.size}>")
+
+    def state_name(self) -> str:
+        if self.connected:
+            return "connected"
+        return "closed" if self.sock is None else "read_closed"
 
     # -- event interest --------------------------------------------------------------
 
@@ -200,7 +211,7 @@ class TcpConnection(InetSocket):
             if not o.active.active:
                 self._recv_reply((_OK_TUPLE_TAG, term))
                 return 1
-            self._send_owner((msg.HTTP if ptype.http else msg.SSL_TLS, self.handle, term))
+            self._send_owner((msg.HTTP, self.handle, term) if ptype.http else term)
         else:
             body = packet if ptype is RAW else packets.packet_body(ptype, packet, 0, len(packet))
             if not o.active.active:
@@ -219,7 +230,8 @@ class TcpConnection(InetSocket):
         if ptype.http:
             term, self.rb.http_state = packets.parse_http(packet, self.rb.http_state, ptype.as_binary)
             return term
-        return packets.table.parse_ssl_tls(packet)
+        # ssl_tls_inetdrv: {ssl_tls, S, Type, {Major, Minor}, Data}, active or not.
+        return (msg.SSL_TLS, self.handle) + packets.table.parse_ssl_tls(packet)[2:]
 
     def _send_owner(self, message) -> None:
         self.program.send(self.owner, message)
@@ -378,7 +390,7 @@ class TcpConnection(InetSocket):
 
     def peername(self):
         if not self.connected:
-            raise RequestError(ENOTCONN if self.sock is not None else EINVAL)
+            raise RequestError(ENOTCONN)
         return super().peername()
 
     # -- sending (tcp_inet_commandv, tcp_sendv, tcp_inet_output) -----------------------------
@@ -420,6 +432,7 @@ class TcpConnection(InetSocket):
                 if o.send_timeout == 0:
                     return (ERROR, TIMEOUT)
                 self.busy_call = call
+                self.busy_since = self.loop.time()
                 if o.send_timeout is not None:
                     self.send_timer = self.loop.call_later(o.send_timeout / 1000.0, self._send_timeout)
                 return DEFERRED
@@ -473,7 +486,10 @@ class TcpConnection(InetSocket):
                 self._update_writing()
                 return
             except OSError as exc:
-                self._send_error(exc.errno or errno.EIO)
+                if self.flushing:
+                    self._end_flush()
+                else:
+                    self._send_error(exc.errno or errno.EIO)
                 return
             left = txq.consume(n)
             if left <= self.opts.low_watermark and self.busy_call is not None:
@@ -485,15 +501,19 @@ class TcpConnection(InetSocket):
                     return
 
     def _queue_empty(self) -> None:
+        # The pending flag stays set, as in inet_drv: a later send fails at once.
         if self.pending_shutdown is not None:
-            how, self.pending_shutdown = self.pending_shutdown, None
+            how = self.pending_shutdown
             try:
                 self.sock.shutdown(how)
                 self.shutdown_wr_done = True
             except OSError as exc:
-                self._send_error(exc.errno or errno.EIO, shutdown=True)
-                return
-        if self.close_calls:
+                if not self.flushing:
+                    self._send_error(exc.errno or errno.EIO, shutdown=True)
+                    return
+        if self.flushing:
+            self._end_flush()
+        elif self.close_calls:
             self._finish_close()
 
     def _resume_blocked_sends(self) -> None:
@@ -536,11 +556,13 @@ class TcpConnection(InetSocket):
 
     def _send_error(self, err: int, shutdown: bool = False) -> None:
         """tcp_send_error from the output path: the caller to tell is the busy one."""
-        busy = self.busy_call
+        # The busy state ends before the socket may exit, so that the busy
+        # caller hears the error itself, not the `closed` of an exit.
+        busy, self.busy_call = self.busy_call, None
+        if busy is not None:
+            self._cancel_send_timer()
         reason = self._send_or_shutdown_error(err, shutdown, caller_waiting=busy is not None)
         if busy is not None:
-            self.busy_call = None
-            self._cancel_send_timer()
             busy.reply((ERROR, reason))
             self._resume_blocked_sends()
 
@@ -571,13 +593,24 @@ class TcpConnection(InetSocket):
     def send_pending(self) -> int:
         return self.txq.size
 
+    def status(self) -> list:
+        if self.sock is None:
+            return []
+        states = [_BUSY] if self.busy_call is not None else []
+        if self.connected:
+            states.append(_CONNECTED)
+        states.append(OPEN)
+        return states
+
     # -- shutdown and close -----------------------------------------------------------------
 
     def shutdown(self, how: int):
         if not self.connected:
             return (ERROR, ENOTCONN)
         if how != socket.SHUT_RD and self.txq:
-            self.pending_shutdown = how
+            # TCP_ADDF_PENDING_SHUT_WR wins over PENDING_SHUT_RDWR once set.
+            if self.pending_shutdown != socket.SHUT_WR:
+                self.pending_shutdown = how
             return OK
         try:
             self.sock.shutdown(how)
@@ -585,8 +618,9 @@ class TcpConnection(InetSocket):
             if how != socket.SHUT_RD:
                 self.shutdown_wr_done = True
             return (ERROR, posix_atom(exc.errno or errno.EIO))
-        if how != socket.SHUT_RD:
-            self.shutdown_wr_done = True
+        # inet_drv sets TCP_ADDF_SHUTDOWN_WR_DONE here only when shutdown()
+        # fails, so a later send's EPIPE still counts as a reset (econnreset
+        # with show_econnreset).
         return OK
 
     def close(self, call: Call):
@@ -625,7 +659,7 @@ class TcpConnection(InetSocket):
             self.close_timer = None
         calls, self.close_calls = self.close_calls, []
         self._close_check(CLOSED)
-        self._exit(tell_monitors=True)
+        self._exit(tell_monitors=True, flush=True)
         for call in calls:
             call.reply(OK)
 
@@ -643,28 +677,61 @@ class TcpConnection(InetSocket):
         self.select_read = False
         self.close_socket()
 
-    def _exit(self, tell_monitors: bool = True) -> None:
-        """driver_exit: the socket is gone, handle and all."""
+    def _exit(self, tell_monitors: bool = True, flush: bool = False, reason=None) -> None:
+        """driver_exit: the socket is gone, handle and all. With `flush` (the
+        port closed, or gone with its owner) output still queued goes on being
+        sent, as tcp_inet_flush keeps it unless linger is {true, 0}. `reason`
+        is what inet:monitor/1 reports (the owner's exit reason)."""
         if self.exited:
             return
         self.exited = True
         self._cancel_send_timer()
         self._cancel_recv_timer()
         if self.busy_call is not None:
+            # A closed port never answers the busy sender: prim_inet:send/3
+            # waits ?INET_CLOSE_TIMEOUT for the reply, then monitors the port
+            # and takes its 'DOWN' for {error, closed}.
             call, self.busy_call = self.busy_call, None
-            call.reply((ERROR, CLOSED))
+            self.loop.call_at(max(self.loop.time(), self.busy_since + CLOSE_IDLE_TIMEOUT),
+                              call.reply, (ERROR, CLOSED))
+        # Senders suspended on the busy port resume into a port_command on a
+        # dead port: badarg, which prim_inet:send/3 turns into einval.
         while self.blocked_sends:
             call, _ = self.blocked_sends.popleft()
-            call.reply((ERROR, CLOSED))
+            call.reply((ERROR, EINVAL))
         self._recv_error_all(CLOSED)
-        self._desc_close()
-        self.program.unregister(self)
+        if flush and self._writing and not self._linger_zero():
+            self._flush_in_background()
+        else:
+            self._desc_close()
+        self.program.unregister(self, reason)
+
+    def _linger_zero(self) -> bool:
+        try:
+            return _linger(self.sock) == (True, 0)
+        except OSError:
+            return False
+
+    def _flush_in_background(self) -> None:
+        """A closing port: nothing more is read or delivered (erts drops the
+        output of a closing port), the queue is written out, then the socket
+        closes."""
+        self.flushing = True
+        self.connected = False
+        self.rb.clear()
+        self._select(False)
+
+    def _end_flush(self) -> None:
+        self.flushing = False
+        self.txq.clear()
+        self._writing = False
+        self.close_socket()
 
     def abort(self) -> None:
         self._exit()
 
-    def owner_died(self) -> None:
-        self._exit()
+    def owner_died(self, reason=None) -> None:
+        self._exit(flush=True, reason=reason)
 
 
 class _Exited(Exception):

@@ -8,6 +8,7 @@ derive from `InetSocket`; they decide what an option change sets off.
 from __future__ import annotations
 
 import socket
+import struct
 
 from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
@@ -17,6 +18,7 @@ from .messages import ext
 
 EINVAL = atom("einval")
 ENOTCONN = atom("enotconn")
+OPEN = atom("open")
 
 STAT_NAMES = ("recv_oct", "recv_cnt", "recv_max", "recv_avg", "recv_dvi",
               "send_oct", "send_cnt", "send_max", "send_avg", "send_pend")
@@ -124,8 +126,8 @@ class InetSocket:
         """Called after setopts, whether it succeeded or not."""
 
     def getopts(self, names: list) -> list:
-        if self.sock is None:
-            raise RequestError(EINVAL)
+        """As inet_fill_opts: a socket closed under its handle still answers its
+        local options and leaves out what getsockopt cannot tell."""
         out = []
         for name in names:
             if type(name) is tuple and len(name) == 4 and name[0] == atom("raw"):
@@ -158,7 +160,8 @@ class InetSocket:
 
     def sockname(self):
         if self.sock is None:
-            raise RequestError(EINVAL)
+            # getsockname on the descriptor inet_drv closed.
+            raise RequestError(atom("ebadf"))
         try:
             return sockaddr.to_erlang(self.family, self.sock.getsockname())
         except OSError as exc:
@@ -175,6 +178,12 @@ class InetSocket:
     def send_pending(self) -> int:
         return 0
 
+    def status(self) -> list:
+        """The state flags of inet_drv's descriptor, named and ordered as
+        prim_inet:getstatus/1 names them; a socket closed under its handle has
+        none."""
+        return [OPEN] if self.sock is not None else []
+
     def getstat(self, names: list) -> list:
         out = []
         for name in names:
@@ -184,12 +193,33 @@ class InetSocket:
             out.append((name, value))
         return out
 
+    def describe(self) -> dict:
+        """What pyinet:i() shows of this socket."""
+        info = {atom("id"): self.id, atom("socket"): self.handle, atom("kind"): atom(self.kind),
+                atom("owner"): self.owner, atom("state"): atom(self.state_name()),
+                atom("active"): self.opts.active.term(),
+                atom("packet"): opt.LOCAL_OPTIONS["packet"][1](self.opts),
+                atom("mode"): opt.LOCAL_OPTIONS["mode"][1](self.opts),
+                atom("send_pend"): self.send_pending()}
+        for name in STAT_NAMES[:-1]:
+            info[atom(name)] = getattr(self.stats, name)
+        for key, get in ((atom("local"), self.sockname), (atom("peer"), self.peername)):
+            try:
+                info[key] = get()
+            except RequestError:
+                pass
+        return info
+
+    def state_name(self) -> str:
+        return "open" if self.sock is not None else "closed"
+
     # -- teardown -------------------------------------------------------------------------
 
     def close_socket(self) -> None:
         """Close the kernel socket (inet_drv's desc close); the handle stays valid."""
         if self.sock is not None:
             self.loop.forget(self.fd)
+            _unlinger(self.sock)
             try:
                 self.sock.close()
             except OSError:
@@ -200,3 +230,19 @@ class InetSocket:
     def abort(self) -> None:
         """The BEAM is gone or the owner died: close now, tell nobody."""
         self.close_socket()
+
+
+_LINGER = struct.Struct("ii")
+
+
+def _unlinger(sock: socket.socket) -> None:
+    """Linux's close() waits out a positive linger time even on a non-blocking
+    socket, which would stop the one event loop (inet_drv blocks a scheduler
+    there). Without it the kernel still sends what is left, and the peer sees
+    the same; {true, 0} (reset on close) is kept."""
+    try:
+        onoff, secs = _LINGER.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))
+        if onoff and secs > 0:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.pack(0, 0))
+    except OSError:
+        pass

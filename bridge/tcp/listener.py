@@ -15,9 +15,11 @@ from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, ERROR, OK, Call
 from .connection import TcpConnection
-from .inet_socket import ENOTCONN, InetSocket, RequestError
+from .inet_socket import ENOTCONN, OPEN, InetSocket, RequestError
 
 TIMEOUT = atom("timeout")
+_ACCEPTING = atom("accepting")
+_LISTEN = atom("listen")
 
 
 class TcpListener(InetSocket):
@@ -99,6 +101,14 @@ class TcpListener(InetSocket):
         for entry in [e for e in self.acceptors if e[0].caller == pid]:
             self._dequeue(entry)
 
+    def status(self) -> list:
+        if self.sock is None:
+            return []
+        return ([_ACCEPTING] if self.acceptors else []) + [_LISTEN, OPEN]
+
+    def state_name(self) -> str:
+        return "listening" if self.sock is not None else "closed"
+
     def passive_message(self) -> None:
         self.program.send(self.owner, (atom("tcp_passive"), self.handle))
 
@@ -109,7 +119,7 @@ class TcpListener(InetSocket):
         self._exit()
         return OK
 
-    def _exit(self) -> None:
+    def _exit(self, reason=None) -> None:
         if self.exited:
             return
         self.exited = True
@@ -118,10 +128,10 @@ class TcpListener(InetSocket):
             self._dequeue(entry)
             entry[0].reply((ERROR, CLOSED))
         self.close_socket()
-        self.program.unregister(self)
+        self.program.unregister(self, reason)
 
     def abort(self) -> None:
         self._exit()
 
-    def owner_died(self) -> None:
-        self._exit()
+    def owner_died(self, reason=None) -> None:
+        self._exit(reason)

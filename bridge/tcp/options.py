@@ -8,16 +8,21 @@ Two kinds, as in inet_drv (inet_set_opts / inet_fill_opts):
 - *socket* options go to the kernel with setsockopt (`SOCKET_OPTIONS`).
 
 Rules kept from inet_drv: options are applied one by one in list order, so an
-invalid one fails with einval after the earlier ones took effect; a failing
-setsockopt is ignored except for the options inet_drv "propagates" (priority, tos,
-tclass, ttl, recv*, ipv6_v6only, bind_to_device, raw); setting recbuf raises
-`buffer` to match unless buffer was set explicitly; getopts leaves out an option
-the kernel will not report; high_watermark drags low_watermark down with it and
-low_watermark drags high up.
+invalid one fails with einval after the earlier ones took effect (prim_inet hands
+them over last first: the Erlang side reverses setopts lists); integer values are
+what prim_inet's 32-bit encoding leaves of them; a failing setsockopt is ignored
+except for the options inet_drv "propagates" (priority, tos, tclass, ttl, recv*,
+ipv6_v6only, bind_to_device), and a socket closed under its handle fails every
+setsockopt; every setsockopt keeps priority and TOS as they were
+(setopt_prio_tos_trick); setting recbuf raises `buffer` to match unless buffer was
+set explicitly; getopts leaves out an option the kernel will not report;
+high_watermark drags low_watermark down with it and low_watermark drags high up,
+and the msgq watermarks drag each other the same way.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
 import struct
 
@@ -49,6 +54,12 @@ def is_int32(v) -> bool:
 
 def is_uint32(v) -> bool:
     return type(v) is int and 0 <= v < (1 << 32)
+
+
+def driver_int(v: int) -> int:
+    """An integer option value as inet_drv reads it: prim_inet encodes it in 32
+    bits (?int32) and the driver reads it back signed (get_int32)."""
+    return ((v + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
 
 class InetOptions:
@@ -100,10 +111,11 @@ def _set_bool(attr):
 
 
 def _set_uint(attr):
+    # The driver keeps these unsigned, and prim_inet reads them back so.
     def set_(o, v):
-        if not is_uint32(v):
+        if not is_int32(v):
             _fail()
-        setattr(o, attr, v)
+        setattr(o, attr, v & 0xFFFFFFFF)
     return set_
 
 
@@ -144,10 +156,11 @@ def _set_deliver(o, v):
 
 
 def _set_send_timeout(o, v):
-    if v == INFINITY and isinstance(v, Atom):
+    # prim_inet encodes infinity as -1, which is also what 16#ffffffff becomes.
+    if (v == INFINITY and isinstance(v, Atom)) or v == -1:
         o.send_timeout = None
-    elif is_uint32(v) and v != 0xFFFFFFFF:
-        o.send_timeout = v
+    elif is_int32(v):
+        o.send_timeout = v & 0xFFFFFFFF
     else:
         _fail()
 
@@ -170,13 +183,35 @@ def _set_low(o, v):
     o.low_watermark = v
 
 
-def _set_msgq(attr):
-    # The limits of erl_drv_busy_msgq_limits (ERL_DRV_BUSY_MSGQ_LIM_MIN/MAX).
-    def set_(o, v):
-        if not is_int32(v) or not 1 <= v <= (1 << 31) - 1 - 1:
-            _fail()
-        setattr(o, attr, v)
-    return set_
+_SIZE_T = (1 << 64) - 1
+_BUSY_MSGQ_LIM_MAX = _SIZE_T - 1
+_INT_MAX = (1 << 31) - 1
+
+
+def _msgq_limit(v) -> int:
+    """The int as the ErlDrvSizeT erl_drv_busy_msgq_limits gets: a negative value
+    is a huge limit, and only -1 (the 'disabled' value) is out of range."""
+    if not is_int32(v):
+        _fail()
+    size = v & _SIZE_T
+    if not 1 <= size <= _BUSY_MSGQ_LIM_MAX:
+        _fail()
+    return size
+
+
+def _set_msgq_high(o, v):
+    # erl_drv_busy_msgq_limits: a new high limit pulls the low one down to it.
+    high = _msgq_limit(v)
+    if o.low_msgq_watermark > high:
+        o.low_msgq_watermark = high
+    o.high_msgq_watermark = high
+
+
+def _set_msgq_low(o, v):
+    low = _msgq_limit(v)
+    if o.high_msgq_watermark < low:
+        o.high_msgq_watermark = low
+    o.low_msgq_watermark = low
 
 
 def _set_delimiter(o, v):
@@ -195,8 +230,8 @@ LOCAL_OPTIONS = {
     "exit_on_close": (_set_bool("exit_on_close"), lambda o: o.exit_on_close),
     "high_watermark": (_set_high, lambda o: o.high_watermark),
     "low_watermark": (_set_low, lambda o: o.low_watermark),
-    "high_msgq_watermark": (_set_msgq("high_msgq_watermark"), lambda o: o.high_msgq_watermark),
-    "low_msgq_watermark": (_set_msgq("low_msgq_watermark"), lambda o: o.low_msgq_watermark),
+    "high_msgq_watermark": (_set_msgq_high, lambda o: min(o.high_msgq_watermark, _INT_MAX)),
+    "low_msgq_watermark": (_set_msgq_low, lambda o: min(o.low_msgq_watermark, _INT_MAX)),
     "send_timeout": (_set_send_timeout,
                      lambda o: INFINITY if o.send_timeout is None else o.send_timeout),
     "send_timeout_close": (_set_bool("send_timeout_close"), lambda o: o.send_timeout_close),
@@ -275,18 +310,60 @@ def _encode_socket_value(kind: str, value):
     _fail()
 
 
-def set_socket_option(sock: socket.socket, name: str, value) -> None:
+def set_socket_option(sock: socket.socket | None, name: str, value) -> None:
     level, optname, kind, propagate = SOCKET_OPTIONS[name]
-    encoded = _encode_socket_value(kind, value)
+    _setsockopt(sock, level, optname, _encode_socket_value(kind, value), propagate)
+
+
+def _setsockopt(sock: socket.socket | None, level: int, optname: int, value,
+                propagate: bool) -> None:
+    """inet_drv's inet_setopt: a failure is einval only for an option whose
+    failure it propagates. A socket closed under its handle fails them all."""
     try:
-        sock.setsockopt(level, optname, encoded)
+        if sock is None:
+            raise OSError(errno.EBADF, "socket closed")
+        _setopt_prio_tos_trick(sock, level, optname, value, propagate)
     except OSError:
         if propagate:
             _fail()
 
 
-def get_socket_option(sock: socket.socket, name: str):
+def _setopt_prio_tos_trick(sock: socket.socket, level: int, optname: int, value,
+                           propagate: bool) -> None:
+    """setopt_prio_tos_trick: Linux changes the priority when the TOS is set (and
+    may clear the TOS when other options are), so inet_drv saves both and puts
+    them back after every setsockopt. As there, only the option number is looked
+    at, whatever the level: TCP_NODELAY is 1 like IP_TOS."""
+    try:
+        prio = sock.getsockopt(SOL_SOCKET, _SO_PRIORITY)
+    except OSError:
+        prio = None
+    try:
+        tos = sock.getsockopt(IPPROTO_IP, socket.IP_TOS)
+    except OSError:
+        tos = None
+    sock.setsockopt(level, optname, value)
+    if optname == _SO_PRIORITY:
+        return
+    if optname != socket.IP_TOS and tos is not None:
+        try:
+            sock.setsockopt(IPPROTO_IP, socket.IP_TOS, tos)
+        except OSError:
+            if propagate:
+                raise
+    if prio is not None:
+        try:
+            sock.setsockopt(SOL_SOCKET, _SO_PRIORITY, prio)
+        except OSError as exc:
+            # Some kernels set a priority that may not be set back.
+            if propagate and exc.errno != errno.EPERM:
+                raise
+
+
+def get_socket_option(sock: socket.socket | None, name: str):
     """The value the kernel reports, or None when it will not (left out of getopts)."""
+    if sock is None:
+        return None
     level, optname, kind, _ = SOCKET_OPTIONS[name]
     try:
         if kind == "linger":
@@ -302,21 +379,26 @@ def get_socket_option(sock: socket.socket, name: str):
     return bool(value) if kind == "bool" else value
 
 
-def set_raw(sock: socket.socket, value) -> None:
-    """{raw, Level, Option, Binary}: a setsockopt of the caller's choosing."""
+def set_raw(sock: socket.socket | None, value) -> None:
+    """{raw, Level, Option, Binary}: a setsockopt of the caller's choosing, whose
+    failure inet_drv does not propagate."""
     if (type(value) is not tuple or len(value) != 3 or not is_int32(value[0])
             or not is_int32(value[1]) or not isinstance(value[2], (bytes, bytearray, memoryview))):
         _fail()
-    try:
-        sock.setsockopt(value[0], value[1], bytes(value[2]))
-    except OSError:
-        _fail()
+    _setsockopt(sock, value[0], value[1], bytes(value[2]), False)
 
 
-def get_raw(sock: socket.socket, level, optname, size):
+def get_raw(sock: socket.socket | None, level, optname, size):
     if not (is_int32(level) and is_int32(optname) and is_uint32(size)):
         _fail()
+    if sock is None:
+        return None
     try:
+        if size == 0:
+            # Python reads a buflen of 0 as "an int option"; the driver asks
+            # for zero bytes and gets them.
+            sock.getsockopt(level, optname)
+            return b""
         return sock.getsockopt(level, optname, size)
     except OSError:
         return None
@@ -330,6 +412,10 @@ def apply(sock, opts: InetOptions, item) -> bool:
     if type(item) is not tuple or len(item) != 2 or not isinstance(item[0], Atom):
         _fail()
     name, value = item
+    if type(value) is int:
+        value = driver_int(value)
+    elif type(value) is tuple and len(value) == 2 and type(value[1]) is int:
+        value = (value[0], driver_int(value[1]))  # linger's seconds
     if name == "active":
         try:
             return opts.active.set(value)
@@ -337,8 +423,6 @@ def apply(sock, opts: InetOptions, item) -> bool:
             _fail()
     if name in LOCAL_OPTIONS:
         LOCAL_OPTIONS[name][0](opts, value)
-    elif sock is None:
-        _fail()
     elif name in SOCKET_OPTIONS:
         set_socket_option(sock, name, value)
         if name == "recbuf" and not opts.buffer_set and type(value) is int and value > opts.buffer:

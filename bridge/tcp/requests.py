@@ -31,8 +31,8 @@ NOT_OWNER = atom("not_owner")
 _SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
              atom("read_write"): socket.SHUT_RDWR}
 
-connection = socket_of(TcpConnection)
 any_tcp = socket_of((TcpConnection, TcpListener))
+ENOTCONN = atom("enotconn")
 any_tcp_einval = socket_of((TcpConnection, TcpListener), missing=EINVAL)
 
 
@@ -62,10 +62,8 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
             if fam == socket.AF_UNIX:
                 sock.bind(sockaddr.to_python(fam, bind_ip, 0))
             else:
-                ip = "0.0.0.0" if fam == socket.AF_INET else "::"
-                if bind_ip != UNDEFINED:
-                    ip = sockaddr.ip_to_python(fam, bind_ip)
-                sock.bind((ip, bind_port))
+                sock.bind(sockaddr.to_python(
+                    fam, sockaddr.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
     except RequestError:
         sock.close()
         raise
@@ -159,28 +157,41 @@ def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
     return (OK, listener.handle)
 
 
-@request("accept", socket_of(TcpListener), timeout)
+# The port of a listen socket answers the data path with enotconn, and the port
+# of a connected socket answers accept with einval (inet_drv's state checks).
+
+@request("accept", any_tcp, timeout)
 def accept(program, call, listener, wait):
+    if not isinstance(listener, TcpListener):
+        return (ERROR, EINVAL)
     return listener.accept(call, wait)
 
 
-@request("send", connection, binary)
+@request("send", any_tcp, binary)
 def send(program, call, conn, data):
+    if isinstance(conn, TcpListener):
+        return (ERROR, ENOTCONN)
     return conn.send(call, data)
 
 
-@request("recv", connection, non_neg_int, timeout)
+@request("recv", any_tcp, non_neg_int, timeout)
 def recv(program, call, conn, length, wait):
+    if isinstance(conn, TcpListener):
+        return (ERROR, ENOTCONN)
     return conn.recv(call, length, wait)
 
 
-@request("unrecv", connection, binary)
+@request("unrecv", any_tcp, binary)
 def unrecv(program, call, conn, data):
+    if isinstance(conn, TcpListener):
+        return (ERROR, ENOTCONN)
     return conn.unrecv(data)
 
 
-@request("shutdown", connection, one_of("read", "write", "read_write"))
+@request("shutdown", any_tcp, one_of("read", "write", "read_write"))
 def shutdown(program, call, conn, how):
+    if isinstance(conn, TcpListener):
+        return (ERROR, ENOTCONN)
     return conn.shutdown(_SHUTDOWN[how])
 
 
@@ -218,6 +229,12 @@ def getstat(program, call, sock, names):
 @request("owner", any_tcp_einval)
 def owner(program, call, sock: InetSocket):
     return (OK, sock.owner)
+
+
+@request("getstatus", any_tcp_einval)
+def getstatus(program, call, sock: InetSocket):
+    """prim_inet:getstatus/1, which inet:info/1 reports as `states`."""
+    return (OK, sock.status())
 
 
 @request("set_owner", any_tcp, pid)

@@ -140,7 +140,7 @@ record(Term) ->
 %% print the table and the summary, and halt with 0 only if nothing differs.
 -spec main() -> no_return().
 main() ->
-    main([pyinet_conformance_tcp]).
+    main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet]).
 
 -spec main([atom() | string()]) -> no_return().
 main(Args) ->

@@ -138,10 +138,12 @@ handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
     {noreply, State};
-handle_info({'DOWN', MRef, process, Pid, _Reason}, #state{watched = Watched, port = Port} = State) ->
+handle_info({'DOWN', MRef, process, Pid, Reason}, #state{watched = Watched, port = Port} = State) ->
     case Watched of
         #{Pid := {MRef, _, _}} ->
-            erlang:port_command(Port, term_to_binary({pyinet, {down, Pid}})),
+            %% The reason goes along: a port closed by its owner's exit signal
+            %% reports it to inet:monitor/1.
+            erlang:port_command(Port, term_to_binary({pyinet, {down, Pid, Reason}})),
             {noreply, State#state{watched = maps:remove(Pid, Watched)}};
         #{} ->
             {noreply, State}

@@ -65,7 +65,10 @@ connect(#{} = SockAddr, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) 
         #{family := local, path := Path} ->
             do_connect(local, {local, Path}, 0, Opts, Timeout);
         #{addr := Addr, port := Port} ->
-            do_connect(family_of(SockAddr), translate(Addr, family_of(SockAddr)), Port, Opts,
+            %% The map itself goes to the port program: an inet6 one carries
+            %% the scope_id a link-local address needs.
+            Family = family_of(SockAddr),
+            do_connect(Family, SockAddr#{addr := translate(Addr, Family)}, Port, Opts,
                        Timeout);
         _ ->
             exit(badarg)
@@ -77,7 +80,16 @@ connect(Address, Port, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) -
     Family = family_of(Address),
     case Family of
         local -> do_connect(local, Address, 0, Opts, Timeout);
-        _ when is_integer(Port), ?port(Port) -> do_connect(Family, Address, Port, Opts, Timeout);
+        _ when is_integer(Port), ?port(Port) ->
+            case option_family(Opts, Family) of
+                Family ->
+                    do_connect(Family, Address, Port, Opts, Timeout);
+                _ ->
+                    %% gen_tcp takes the family module from the last {ip, _} or
+                    %% {ifaddr, _}, and its getaddrs refuses an address of the
+                    %% other family.
+                    {error, eafnosupport}
+            end;
         %% inet_tcp:do_connect/4 has no clause for a bad address or port.
         _ -> error(function_clause)
     end.
@@ -91,13 +103,17 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
             %% cannot use; {netns, NS} is carried in the same field.
             fd_option(Fd);
         {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts}}
-          when ?port(BPort), (BAddr =:= undefined orelse is_tuple(BAddr)) ->
+          when ?port(BPort) ->
             valid_address(Family, Address) orelse exit(badarg),
+            valid_bind_address(Family, BAddr) orelse exit(badarg),
+            %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
+            %% connecting to a sockaddr map (connect/3), as their guards do.
+            is_map(BAddr) andalso not is_map(Address) andalso exit(badarg),
             with_router(fun(Router, RPort) ->
                                 pyinet_request:call(
                                   Router, RPort,
                                   {tcp_connect, Family, Address, Port, bind_addr(BAddr),
-                                   BPort, SockOpts, Timeout})
+                                   BPort, driver_order(SockOpts), Timeout})
                         end);
         {ok, _} ->
             exit(badarg)
@@ -115,22 +131,27 @@ listen(Port, Opts) when is_list(Opts) ->
             %% prim_inet:listen/2 has no clause for it.
             error(function_clause);
         {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, backlog = Backlog}}
-          when ?port(BPort), (BAddr =:= undefined orelse is_tuple(BAddr)) ->
+          when ?port(BPort) ->
+            valid_bind_address(Family, BAddr) orelse exit(badarg),
             with_router(fun(Router, RPort) ->
                                 pyinet_request:call(
                                   Router, RPort,
                                   {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
-                                   SockOpts})
+                                   driver_order(SockOpts)})
                         end);
         {ok, _} ->
             exit(badarg)
     end.
 
 listen_family(Opts) ->
+    option_family(Opts, inet).
+
+%% The family the last {ip, _} or {ifaddr, _} names, as inet:tcp_module/2 finds it.
+option_family(Opts, Default) ->
     lists:foldl(fun({ip, IP}, _) -> family_of(IP);
                    ({ifaddr, A}, _) -> family_of(A);
                    (_, F) -> F
-                end, inet, Opts).
+                end, Default, Opts).
 
 options_module(inet) -> inet_tcp;
 options_module(inet6) -> inet6_tcp;
@@ -146,7 +167,21 @@ bind_addr(Addr) -> Addr.
 valid_address(inet, {A, B, C, D}) -> ?ip(A, B, C, D);
 valid_address(inet6, {A, B, C, D, E, F, G, H}) -> ?ip6(A, B, C, D, E, F, G, H);
 valid_address(local, {local, _}) -> true;
+valid_address(Family, #{family := Family, addr := Addr}) -> valid_address(Family, Addr);
 valid_address(_, _) -> false.
+
+%% As the guards of inet_tcp and inet6_tcp on the address to bind to.
+valid_bind_address(_, undefined) -> true;
+%% {ifaddr, SockAddrMap}, checked already by inet's option functions
+%% (prim_socket:enc_sockaddr/1); bound to as it is, its own port included.
+valid_bind_address(Family, #{family := Family}) -> true;
+valid_bind_address(Family, Addr) -> valid_address(Family, Addr).
+
+%% prim_inet:setopts/2 encodes the options last first, and the driver applies
+%% them in that order: when two interact (a bad one stopping the rest, the
+%% watermarks dragging each other) the last one given is set first.
+driver_order(Opts) ->
+    lists:reverse(Opts).
 
 fd_option([{netns, _}]) -> {error, enotsup};
 fd_option(_Fd) -> {error, enotsup}.
@@ -314,20 +349,23 @@ monitor(?SOCKET(R, _P, _Id) = S) ->
 cancel_monitor(MRef) when is_reference(MRef) ->
     lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
 
+%% As inet:info/1 on a port: the owner, the descriptor's state flags
+%% (prim_inet:getstatus/1) and the counters; #{states => [closed]} once the
+%% socket is gone.
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id) = S) ->
-    Counters = case getstat(S, inet:stats()) of
-                   {ok, Stats} -> maps:from_list(Stats);
-                   _ -> #{}
-               end,
-    Owner = case pyinet_request:call(R, P, {owner, Id}) of
-                {ok, Pid} -> Pid;
-                _ -> undefined
-            end,
-    Base = #{counters => Counters, owner => Owner, module => ?MODULE},
-    case getopts(S, [active]) of
-        {ok, [{active, A}]} -> Base#{active => A, states => [open]};
-        _ -> Base#{states => [closed]}
+    case pyinet_request:call(R, P, {getstatus, Id}) of
+        {ok, States} ->
+            Info = case pyinet_request:call(R, P, {owner, Id}) of
+                       {ok, Pid} -> #{owner => Pid, states => States};
+                       _ -> #{states => States}
+                   end,
+            case getstat(S, inet:stats()) of
+                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
+                _ -> Info
+            end;
+        _ ->
+            #{states => [closed]}
     end.
 
 -spec socket_to_list(socket()) -> string().
@@ -339,7 +377,8 @@ socket_to_list(?SOCKET(_R, _P, Id)) ->
 %% prim_inet:setopts/2 accepts what encode_opt_val/1 accepts: these shapes, each
 %% value of its option's type; anything else is einval before any option is set.
 normalize_setopts([], Acc) ->
-    {ok, lists:reverse(Acc)};
+    %% Acc is in driver_order/1 already.
+    {ok, Acc};
 normalize_setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
     normalize_setopts(Opts, [O | Acc]);
 normalize_setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->

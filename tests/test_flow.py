@@ -1,0 +1,144 @@
+"""Flow control and closing, against the port program as a process: what
+gen_tcp cannot show on its own (the descriptor's state flags, the owner's exit
+reason reaching monitors, output that outlives the handle) and the event loop's
+order, which decides the error a blocked sender sees."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+
+import pytest
+
+from bridge.etf.terms import atom
+from bridge.loop import EventLoop
+
+from bridge_client import CALLER, BridgeProcess, ok
+
+PYINET = atom("pyinet")
+BIG = 1 << 20
+
+
+@pytest.fixture
+def bridge():
+    b = BridgeProcess()
+    yield b
+    b.close()
+
+
+def _listen(bridge, opts=()):
+    _, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
+                               [(atom("active"), False), (atom("mode"), atom("binary")), *opts]))
+    lid = listener[2][2]
+    _, (_, port) = bridge.call((atom("sockname"), lid))
+    return lid, port
+
+
+def _slow_connection(bridge):
+    """A hosted connection whose peer (a plain socket) does not read."""
+    lid, port = _listen(bridge, [(atom("sndbuf"), 4096)])
+    peer = socket.socket()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    peer.connect(("127.0.0.1", port))
+    _, conn = bridge.call((atom("accept"), lid, 1000))
+    return conn, peer
+
+
+def _control(bridge, tag, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = bridge.read_frame(max(0.0, deadline - time.monotonic()))
+        if frame is None:
+            break
+        dest, msg = frame
+        if dest == PYINET and type(msg) is tuple and msg[0] == tag:
+            return msg
+    raise TimeoutError(tag)
+
+
+def _drain(peer):
+    peer.settimeout(5)
+    n = 0
+    while chunk := peer.recv(65536):
+        n += len(chunk)
+    return n
+
+
+def test_writers_run_before_readers():
+    loop = EventLoop()
+    a, b = socket.socketpair()
+    b.send(b"x")
+    order = []
+    loop.add_reader(a.fileno(), lambda: order.append("read"))
+    loop.add_writer(a.fileno(), lambda: order.append("write"))
+    loop.run_once()
+    assert order == ["write", "read"]
+    loop.close()
+    a.close()
+    b.close()
+
+
+def test_status_flags(bridge):
+    lid, _ = _listen(bridge)
+    assert bridge.call((atom("getstatus"), lid)) == (ok, [atom("listen"), atom("open")])
+    conn, peer = _slow_connection(bridge)
+    cid = conn[2][2]
+    assert bridge.call((atom("getstatus"), cid)) == (ok, [atom("connected"), atom("open")])
+    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    ref = bridge.new_ref()
+    bridge.write_term((ref, CALLER, (atom("send"), cid, b"y")))
+    assert bridge.call((atom("getstatus"), cid)) == (ok, [atom("busy"), atom("connected"),
+                                                         atom("open")])
+    peer.close()
+
+
+def test_owner_exit_reason_goes_to_monitors(bridge):
+    lid, _ = _listen(bridge)
+    bridge.write_term((PYINET, (atom("down"), CALLER, atom("killed"))))
+    assert _control(bridge, atom("closed"))[2] == atom("killed")
+
+
+def test_output_outlives_the_owner(bridge):
+    conn, peer = _slow_connection(bridge)
+    cid = conn[2][2]
+    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    bridge.write_term((PYINET, (atom("down"), CALLER, atom("killed"))))
+    _control(bridge, atom("closed"))
+    assert _drain(peer) == BIG
+    peer.close()
+
+
+def test_linger_zero_discards_output(bridge):
+    conn, peer = _slow_connection(bridge)
+    cid = conn[2][2]
+    linger = (atom("linger"), (True, 0))
+    assert bridge.call((atom("setopts"), cid, [linger])) == ok
+    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    bridge.write_term((PYINET, (atom("down"), CALLER, atom("normal"))))
+    _control(bridge, atom("closed"))
+    with pytest.raises(ConnectionResetError):
+        _drain(peer)
+    peer.close()
+
+
+def test_closing_with_positive_linger_does_not_stop_the_loop(bridge):
+    # All output is in the kernel (nothing queued here) but the peer's window
+    # holds only part of it: a lingering close() would wait for the rest.
+    lid, port = _listen(bridge, [(atom("sndbuf"), 65536)])
+    peer = socket.socket()
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    peer.connect(("127.0.0.1", port))
+    _, conn = bridge.call((atom("accept"), lid, 1000))
+    cid = conn[2][2]
+    assert bridge.call((atom("setopts"), cid, [(atom("linger"), (True, 3))])) == ok
+    assert bridge.call((atom("send"), cid, b"x" * 32768)) == ok
+    time.sleep(0.1)
+    assert bridge.call((atom("getstat"), cid, [atom("send_pend")])) == (ok, [(atom("send_pend"), 0)])
+    started = time.monotonic()
+    bridge.write_term((PYINET, (atom("down"), CALLER, atom("normal"))))
+    _control(bridge, atom("closed"))
+    assert time.monotonic() - started < 1.0
+    # The peer still gets everything, then the end of the stream.
+    assert _drain(peer) == 32768
+    peer.close()
