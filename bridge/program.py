@@ -56,10 +56,15 @@ class PortProgram:
         self.connecting: set = set()  # connects in progress, to abort at shutdown
         self.tracer = None
         self.lag = None
+        # Owners whose mailboxes the client found too long: their sockets stop
+        # reading from the network until the client says resume.
+        self.paused_owners: set = set()
         self._stdin_is_file = False
         self._control = {
             "init": self._control_init,
             "down": self._control_down,
+            "pause": self._control_pause,
+            "resume": self._control_resume,
         }
 
     # -- life cycle -----------------------------------------------------------------
@@ -241,10 +246,26 @@ class PortProgram:
         port = info.get(atom("port"), self.port)
         self.router, self.port = router, port
 
+    def _control_pause(self, pid) -> None:
+        self.paused_owners.add(pid)
+        self._owner_flow_changed(pid)
+
+    def _control_resume(self, pid) -> None:
+        self.paused_owners.discard(pid)
+        self._owner_flow_changed(pid)
+
+    def _owner_flow_changed(self, pid) -> None:
+        for sock in list(self.sockets.values()):
+            if sock.owner == pid:
+                changed = getattr(sock, "owner_flow_changed", None)
+                if changed is not None:
+                    changed()
+
     def _control_down(self, pid, reason=None) -> None:
         """A process we asked the client to watch is gone: its sockets close, and
         it stops waiting wherever it waited (accept). A port goes down with the
         reason its owner exited with."""
+        self.paused_owners.discard(pid)
         for sock in list(self.sockets.values()):
             if sock.owner == pid:
                 sock.owner_died(reason)

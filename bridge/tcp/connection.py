@@ -94,6 +94,14 @@ class TcpConnection(InetSocket):
         return (f"<TcpConnection {self.id} {state} active={self.opts.active.term()!r} "
                 f"buffered={self.rb.buffered} queued={self.txq.size}>")
 
+    def owner_flow_changed(self) -> None:
+        """The client paused or resumed delivery to this socket's owner."""
+        self._update_reading()
+
+    def set_owner(self, owner) -> None:
+        super().set_owner(owner)
+        self._update_reading()
+
     def state_name(self) -> str:
         if self.connected:
             return "connected"
@@ -106,7 +114,8 @@ class TcpConnection(InetSocket):
         self._update_reading()
 
     def _update_reading(self) -> None:
-        want = self.select_read and self.sock is not None and not self.program.writer.congested
+        want = (self.select_read and self.sock is not None and not self.program.writer.congested
+                and self.owner not in self.program.paused_owners)
         if want != self._reading:
             self._reading = want
             if want:

@@ -19,6 +19,8 @@
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -define(PROTOCOL, 1).
+-define(SAMPLE, 64).
+-define(PAUSE_CHECK_MS, 20).
 -define(HELLO_TIMEOUT, 30000).
 
 -record(state, {
@@ -30,7 +32,13 @@
           %% Pid -> {MonitorRef, Sockets owned, Watches asked by the bridge}.
           watched = #{} :: #{pid() => {reference(), non_neg_integer(), non_neg_integer()}},
           %% Socket handle -> [{MonitorRef, Pid}] for inet:monitor/1.
-          monitors = #{} :: #{term() => [{reference(), pid()}]}
+          monitors = #{} :: #{term() => [{reference(), pid()}]},
+          %% Frames delivered: every ?SAMPLE-th, the destination's mailbox is looked at.
+          delivered = 0 :: non_neg_integer(),
+          %% Owners whose sockets are paused because their mailbox is too long.
+          paused = #{} :: #{pid() => true},
+          queue_high :: pos_integer(),
+          queue_low :: non_neg_integer()
          }).
 
 %% API.
@@ -83,7 +91,9 @@ await_hello(Index, Port) ->
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
                     pyinet_pool:joined(self(), Port),
                     {ok, #state{port = Port, os_pid = maps:get(os_pid, Info, undefined),
-                                info = Info}};
+                                info = Info,
+                                queue_high = application:get_env(pyinet, owner_queue_high, 2000),
+                                queue_low = application:get_env(pyinet, owner_queue_low, 200)}};
                 {pyinet, {hello, #{protocol := Other}}} ->
                     catch erlang:port_close(Port),
                     {stop, {incompatible_protocol, Other, ?PROTOCOL}};
@@ -132,8 +142,13 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
             {noreply, control(Control, State)};
         {Dest, Msg} ->
             Dest ! Msg,
-            {noreply, State}
+            case State#state.delivered + 1 of
+                N when N rem ?SAMPLE =:= 0 -> {noreply, check_mailbox(Dest, State#state{delivered = N})};
+                N -> {noreply, State#state{delivered = N}}
+            end
     end;
+handle_info(check_paused, State) ->
+    {noreply, check_paused(State)};
 handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
@@ -168,6 +183,39 @@ terminate(Reason, #state{port = Port} = State) ->
     ok.
 
 %% Internal.
+
+%% Backpressure on owners. An owner in {active, true} that stops reading would
+%% otherwise collect messages without bound (as with native gen_tcp); here its
+%% sockets stop reading from the network instead, and TCP holds the peer back,
+%% until the mailbox is short again. Nothing is dropped or reordered.
+check_mailbox(Dest, #state{paused = Paused, queue_high = High, port = Port} = State)
+  when is_pid(Dest), node(Dest) =:= node(), not is_map_key(Dest, Paused) ->
+    case erlang:process_info(Dest, message_queue_len) of
+        {message_queue_len, Len} when Len > High ->
+            erlang:port_command(Port, term_to_binary({pyinet, {pause, Dest}})),
+            map_size(Paused) =:= 0 andalso erlang:send_after(?PAUSE_CHECK_MS, self(), check_paused),
+            State#state{paused = Paused#{Dest => true}};
+        _ ->
+            State
+    end;
+check_mailbox(_Dest, State) ->
+    State.
+
+check_paused(#state{paused = Paused, queue_low = Low, port = Port} = State) ->
+    Still = maps:filter(
+              fun(Pid, _) ->
+                      case erlang:process_info(Pid, message_queue_len) of
+                          {message_queue_len, Len} when Len > Low ->
+                              true;
+                          undefined ->
+                              false;  % gone: the port program hears of it from the monitor
+                          _ ->
+                              erlang:port_command(Port, term_to_binary({pyinet, {resume, Pid}})),
+                              false
+                      end
+              end, Paused),
+    map_size(Still) > 0 andalso erlang:send_after(?PAUSE_CHECK_MS, self(), check_paused),
+    State#state{paused = Still}.
 
 control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
     State1 = case Sockets of

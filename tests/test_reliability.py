@@ -1,0 +1,155 @@
+"""Issue 9 from the Python side: the BEAM dies, hostile frames, and what the port
+program may touch."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import struct
+import subprocess
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from bridge.etf import encode
+from bridge.etf.terms import Atom, Pid, atom
+
+from bridge_client import CALLER, ROOT, BridgeProcess, error
+
+EBIN = ROOT / "_build" / "default" / "lib" / "pyinet" / "ebin"
+needs_erl = pytest.mark.skipif(shutil.which("erl") is None or not EBIN.exists(),
+                               reason="needs Erlang and the built application (make test)")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@needs_erl
+def test_beam_killed_port_program_exits_within_a_second():
+    script = ("{ok, L} = gen_tcp:listen(0, [{tcp_module, pyinet_tcp}]), "
+              "[#{os_pid := P}] = pyinet:info(), io:format(\"~p~n\", [P]), "
+              "receive after infinity -> ok end.")
+    beam = subprocess.Popen(["erl", "-noshell", "-pa", str(EBIN), "-eval", script],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        bridge_pid = int(beam.stdout.readline())
+        assert _alive(bridge_pid)
+        beam.send_signal(signal.SIGKILL)
+        beam.wait()
+        started = time.monotonic()
+        while _alive(bridge_pid) and time.monotonic() - started < 5:
+            time.sleep(0.01)
+        assert not _alive(bridge_pid), "orphan port program"
+        assert time.monotonic() - started < 1.0
+    finally:
+        if beam.poll() is None:
+            beam.kill()
+
+
+def test_no_descriptor_but_the_ones_asked_for():
+    """No control channel of its own: stdin, stdout, stderr, its epoll, and the
+    sockets it was asked to open."""
+    b = BridgeProcess()
+    try:
+        def fds():
+            out = {}
+            for fd in os.listdir(f"/proc/{b.proc.pid}/fd"):
+                try:
+                    out[int(fd)] = os.readlink(f"/proc/{b.proc.pid}/fd/{fd}")
+                except FileNotFoundError:
+                    pass
+            return out
+        idle = fds()
+        assert sorted(idle)[:3] == [0, 1, 2]
+        others = [t for fd, t in idle.items() if fd > 2]
+        assert others == ["anon_inode:[eventpoll]"], others
+        b.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, []))
+        sockets = [t for fd, t in fds().items() if t.startswith("socket:")]
+        assert len(sockets) == 1
+    finally:
+        b.close()
+
+
+# -- fuzzing: random and mutated frames ---------------------------------------------
+
+def _valid_requests() -> list[bytes]:
+    ref = atom("r")
+    reqs = [
+        (atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, [(atom("active"), False)]),
+        (atom("tcp_connect"), atom("inet"), (127, 0, 0, 1), 1, atom("undefined"), 0, [], 100),
+        (atom("recv"), 1, 0, 0), (atom("send"), 1, b"data"), (atom("setopts"), 1, [(atom("packet"), 2)]),
+        (atom("getopts"), 1, [atom("active")]), (atom("accept"), 1, 0), (atom("close"), 2),
+        (atom("getstat"), 1, [atom("recv_oct")]), (atom("stats"),), (atom("sockets"),),
+    ]
+    frames = [encode((ref, CALLER, r)) for r in reqs]
+    frames.append(encode((atom("pyinet"), (atom("down"), CALLER))))
+    return frames
+
+
+def _mutate(rng: random.Random, frame: bytes) -> bytes:
+    data = bytearray(frame)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.random()
+        if op < 0.4 and data:
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        elif op < 0.6 and data:
+            del data[rng.randrange(len(data)):][:rng.randint(1, 8)]
+        elif op < 0.8:
+            pos = rng.randrange(len(data) + 1)
+            data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        else:
+            data = data[:rng.randrange(len(data) + 1)]
+    return bytes(data)
+
+
+def _check_frames_are_protocol(bridge: BridgeProcess) -> int:
+    """Every frame the program wrote is {Pid, Msg} or {pyinet, Msg}."""
+    count = 0
+    while True:
+        frame = bridge.read_frame(timeout=0.2)
+        if frame is None:
+            return count
+        assert type(frame) is tuple and len(frame) == 2, frame
+        assert isinstance(frame[0], Pid) or frame[0] == atom("pyinet"), frame
+        count += 1
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_mutated_frames_never_kill_it(seed):
+    rng = random.Random(seed)
+    frames = _valid_requests()
+    b = BridgeProcess()
+    try:
+        for _ in range(60):
+            choice = rng.random()
+            if choice < 0.2:
+                payload = bytes(rng.randrange(256) for _ in range(rng.randint(0, 40)))
+            elif choice < 0.3:
+                payload = rng.choice(frames)
+            else:
+                payload = _mutate(rng, rng.choice(frames))
+            b.write_frame(payload)
+        b.others.clear()
+        assert b.call((atom("getopts"), 10**6, [])) == (error, atom("einval"))
+        for frame in b.others:
+            assert type(frame) is tuple and len(frame) == 2
+            assert isinstance(frame[0], Pid) or frame[0] == atom("pyinet")
+        _check_frames_are_protocol(b)
+        assert b.proc.poll() is None
+    finally:
+        assert b.close() == 0
+    assert "Traceback" not in b.stderr()
