@@ -17,7 +17,7 @@ export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)
 QUICK ?=
 
-.PHONY: all build demo test test-python test-erlang conformance bench clean distclean
+.PHONY: all build demo test test-python test-erlang conformance bench clean distclean sctp-vm-smoke
 
 all: build
 
@@ -65,6 +65,11 @@ conformance: build
 
 bench: build
 	$(PY) bench/run.py $(if $(QUICK),--quick,)
+
+# SCTP smoke test (real gen_sctp, pysctp, ppid byte order) where the kernel has
+# SCTP: directly if this one does, else in a qemu VM (tests/vm/README.md).
+sctp-vm-smoke: $(STAMPS)/venv
+	@tests/vm/with-sctp.sh tests/vm/smoke.sh
 
 clean:
 	rm -rf _build logs $(STAMPS)/venv
