@@ -12,7 +12,7 @@ import pytest
 from bridge import packet as packets
 from bridge.errors import RequestError
 from bridge.etf.terms import atom
-from bridge.tcp import options as opt
+from bridge.inet import options as opt
 from bridge.tcp.receiver import ReceiveBuffer
 
 INT_MAX = (1 << 31) - 1

@@ -29,7 +29,7 @@ from ..errors import RequestError, posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, EINVAL, OK, Call
 from . import messages as msg
-from .inet_socket import ENOTCONN, OPEN, InetSocket
+from ..inet.socket import ENOTCONN, OPEN, InetSocket
 from .receiver import TCP_MAX_PACKET_SIZE, PacketError, ReceiveBuffer
 from .sendqueue import SendQueue
 

@@ -14,12 +14,31 @@ from collections import deque
 from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, ERROR, OK, Call
+from ..inet import options as opt
 from .connection import TcpConnection
-from .inet_socket import ENOTCONN, OPEN, InetSocket, RequestError
+from ..inet.socket import ENOTCONN, OPEN, InetSocket, RequestError
 
 TIMEOUT = atom("timeout")
 _ACCEPTING = atom("accepting")
 _LISTEN = atom("listen")
+
+
+# prim_inet:accept_opts/3: the kernel options an accepted socket gets from its
+# listen socket by getopts and setopts ([active, delay_send] are local options,
+# copied with InetOptions), and the family's own (inet_tcp's and inet6_tcp's
+# accept_family_opts/0). Linux would not carry SO_PRIORITY over by itself.
+_ACCEPT_OPTS = ("nodelay", "keepalive", "priority", "linger")
+_ACCEPT_FAMILY_OPTS = {socket.AF_INET: ("tos", "ttl", "recvtos", "recvttl"),
+                       socket.AF_INET6: ("tclass", "recvtclass")}
+
+
+def _accept_opts(listen_sock: socket.socket, conn_sock: socket.socket, family: int) -> None:
+    names = _ACCEPT_OPTS + _ACCEPT_FAMILY_OPTS.get(family, ())
+    values = [(name, opt.get_socket_option(listen_sock, name)) for name in names]
+    # setopts applies the list last first, as prim_inet encodes it.
+    for name, value in reversed(values):
+        if value is not None:  # getopts leaves out what the kernel will not report
+            opt.set_socket_option(conn_sock, name, value)
 
 
 class TcpListener(InetSocket):
@@ -60,6 +79,11 @@ class TcpListener(InetSocket):
             return None
         except OSError as exc:
             return (ERROR, posix_atom(exc.errno))
+        try:
+            _accept_opts(self.sock, conn_sock, self.family)
+        except RequestError as exc:
+            conn_sock.close()
+            return (ERROR, exc.reason)
         conn = TcpConnection(self.program, conn_sock, self.family, owner, self.opts.copy())
         return (OK, conn.handle)
 

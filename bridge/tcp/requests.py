@@ -18,9 +18,9 @@ from ..etf.terms import atom
 from ..requests import (CLOSED, DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, pid, proplist, request, socket_of, timeout)
 from .. import sockaddr
-from . import options as opt
+from ..inet import options as opt
 from .connection import TcpConnection
-from .inet_socket import InetSocket
+from ..inet.socket import InetSocket
 from .listener import TcpListener
 
 log = logging.getLogger("bridge.tcp")

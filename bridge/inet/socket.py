@@ -14,7 +14,7 @@ from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
 from .. import sockaddr
 from . import options as opt
-from .messages import ext
+from ..etf import encode
 
 EINVAL = atom("einval")
 ENOTCONN = atom("enotconn")
@@ -76,7 +76,7 @@ class InetSocket:
         self.loop = program.loop
         self.id = program.new_socket_id()
         self.handle = program.make_handle(self.module, self.id)
-        self.handle_ext = ext(self.handle)
+        self.handle_ext = encode(self.handle)[1:]  # the prefix of every message of this socket
         self.sock = sock
         self.fd = sock.fileno() if sock is not None else -1
         self.family = family
