@@ -21,7 +21,7 @@
 
 %% Used by scenarios.
 -export([r/1, r/2, t/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
-         opts/2, udp_opts/2, backend/1, is_native/1, label/0]).
+         opts/2, udp_opts/2, sctp/1, socket/1, backend/1, is_native/1, label/0]).
 
 %% Canonical renaming (also used by the random generator).
 -export([canonical/1]).
@@ -39,8 +39,9 @@
 
 -spec backends() -> [backend()].
 backends() ->
-    [#{name => native, tcp => [], udp => []},
-     #{name => pyinet, tcp => [{tcp_module, pyinet_tcp}], udp => [{udp_module, pyinet_udp}]}].
+    [#{name => native, tcp => [], udp => [], sctp => gen_sctp, socket => socket},
+     #{name => pyinet, tcp => [{tcp_module, pyinet_tcp}], udp => [{udp_module, pyinet_udp}],
+       sctp => pyinet_sctp, socket => pyinet_socket}].
 
 -spec backend(native | pyinet) -> backend().
 backend(Name) ->
@@ -55,6 +56,14 @@ opts(#{tcp := Prefix}, Opts) -> Prefix ++ Opts.
 
 -spec udp_opts(backend(), list()) -> list().
 udp_opts(#{udp := Prefix}, Opts) -> Prefix ++ Opts.
+
+%% The module with gen_sctp's API for this backend: gen_sctp or pyinet_sctp.
+-spec sctp(backend()) -> module().
+sctp(#{sctp := Module}) -> Module.
+
+%% The module with socket's API for this backend: socket or pyinet_socket.
+-spec socket(backend()) -> module().
+socket(#{socket := Module}) -> Module.
 
 %%% Recording.
 
