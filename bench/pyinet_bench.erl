@@ -211,7 +211,9 @@ python_rss(native) ->
     0;
 python_rss(pyinet) ->
     ok = pyinet:start(),
-    [#{os_pid := OsPid}] = pyinet:info(),
+    lists:sum([rss_of(OsPid) || #{os_pid := OsPid} <- pyinet:info()]).
+
+rss_of(OsPid) ->
     {ok, Status} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
     [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]), binary:match(L, <<"VmRSS:">>) =/= nomatch],
     [_, Kb | _] = string:lexemes(binary_to_list(Line), " \t"),

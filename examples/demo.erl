@@ -10,8 +10,8 @@ main() ->
     Self = self(),
     Server = spawn_link(fun() -> Self ! {server_done, server(Self)} end),
     Port = receive {listening, P} -> P end,
-    [#{os_pid := OsPid, python := Py, protocol := Proto}] = pyinet:info(),
-    io:format("port program: python ~s, os pid ~p, protocol ~p~n", [Py, OsPid, Proto]),
+    [io:format("port program: python ~s, os pid ~p, protocol ~p~n", [Py, OsPid, Proto])
+     || #{os_pid := OsPid, python := Py, protocol := Proto} <- pyinet:info()],
     client(Port),
     receive
         {server_done, Bin} ->

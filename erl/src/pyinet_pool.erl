@@ -1,14 +1,22 @@
 %% The running port programs, and the choice of one for a new socket.
 %%
-%% Routers register here when their port program has said hello and leave when
-%% it is gone. The list lives in a persistent term: it is read on every new
-%% socket and written only when a port program starts or stops.
+%% pyinet runs `routers` port programs (application key; default: one per
+%% scheduler), each owned by its router. A new socket goes to the one hosting the
+%% fewest sockets: each router counts its sockets in a slot of a shared counters
+%% array. The list of routers lives in a persistent term: read on every new
+%% socket, written only when a port program starts or stops.
+%%
+%% With the application key `bridge_node` set to another node, sockets are hosted
+%% by that node's port programs: this node's processes own and use them through
+%% ordinary distribution.
 -module(pyinet_pool).
 
 %% API.
--export([pick/0, routers/0, joined/2, left/1]).
+-export([pick/0, routers/0, size/0, joined/3, left/1, socket_opened/1, socket_closed/1,
+         init_counters/1]).
 
--define(KEY, {?MODULE, routers}).
+-define(ROUTERS, {?MODULE, routers}).
+-define(COUNTERS, {?MODULE, counters}).
 -define(START_WAIT_MS, 5000).
 
 %% API.
@@ -16,22 +24,51 @@
 %% A router and its port for a new socket, starting pyinet if it is not running.
 -spec pick() -> {ok, {pid(), port()}} | {error, term()}.
 pick() ->
-    case routers() of
-        [] -> start_and_pick(erlang:monotonic_time(millisecond) + ?START_WAIT_MS);
-        Routers -> {ok, choose(Routers)}
+    case application:get_env(pyinet, bridge_node) of
+        {ok, Node} when Node =/= node() ->
+            try erpc:call(Node, ?MODULE, pick, [])
+            catch Class:Reason -> {error, {bridge_node, Node, {Class, Reason}}}
+            end;
+        _ ->
+            case routers() of
+                [] -> start_and_pick(erlang:monotonic_time(millisecond) + ?START_WAIT_MS);
+                Routers -> {ok, least_loaded(Routers)}
+            end
     end.
 
 -spec routers() -> [{pid(), port()}].
 routers() ->
-    persistent_term:get(?KEY, []).
+    [{R, P} || {R, P, _Slot} <- persistent_term:get(?ROUTERS, [])].
 
--spec joined(pid(), port()) -> ok.
-joined(Router, Port) ->
-    update(fun(Rs) -> lists:keystore(Router, 1, Rs, {Router, Port}) end).
+-spec size() -> pos_integer().
+size() ->
+    case application:get_env(pyinet, routers) of
+        {ok, N} when is_integer(N), N > 0 -> N;
+        _ -> erlang:system_info(schedulers)
+    end.
+
+%% Called by the supervisor before it starts the routers.
+-spec init_counters(pos_integer()) -> ok.
+init_counters(N) ->
+    persistent_term:put(?COUNTERS, counters:new(N, [write_concurrency])),
+    ok.
+
+-spec joined(pid(), port(), pos_integer()) -> ok.
+joined(Router, Port, Slot) ->
+    counters:put(counters(), Slot, 0),
+    update(fun(Rs) -> lists:keystore(Router, 1, Rs, {Router, Port, Slot}) end).
 
 -spec left(pid()) -> ok.
 left(Router) ->
     update(fun(Rs) -> lists:keydelete(Router, 1, Rs) end).
+
+-spec socket_opened(pos_integer()) -> ok.
+socket_opened(Slot) ->
+    counters:add(counters(), Slot, 1).
+
+-spec socket_closed(pos_integer()) -> ok.
+socket_closed(Slot) ->
+    counters:sub(counters(), Slot, 1).
 
 %% Internal.
 
@@ -46,20 +83,26 @@ start_and_pick(Deadline) ->
                         false -> {error, no_port_program}
                     end;
                 Routers ->
-                    {ok, choose(Routers)}
+                    {ok, least_loaded(Routers)}
             end;
         {error, _} = Error ->
             Error
     end.
 
-choose([One]) ->
+least_loaded([One]) ->
     One;
-choose(Routers) ->
-    lists:nth(erlang:phash2(self(), length(Routers)) + 1, Routers).
+least_loaded(_) ->
+    Counters = counters(),
+    {_, Best} = lists:min([{counters:get(Counters, Slot), {R, P}}
+                           || {R, P, Slot} <- persistent_term:get(?ROUTERS, [])]),
+    Best.
+
+counters() ->
+    persistent_term:get(?COUNTERS).
 
 update(Fun) ->
-    %% Serialised through the global lock so that two routers starting at once
-    %% do not overwrite each other's entry.
-    global:trans({?KEY, self()}, fun() -> persistent_term:put(?KEY, Fun(routers())) end,
+    %% Serialised, so that two routers (re)starting at once keep both entries.
+    global:trans({?ROUTERS, self()},
+                 fun() -> persistent_term:put(?ROUTERS, Fun(persistent_term:get(?ROUTERS, []))) end,
                  [node()]),
     ok.

@@ -25,6 +25,7 @@
 
 -record(state, {
           port :: port(),
+          index :: pos_integer(),  % this router's slot in the pool
           os_pid :: integer() | undefined,
           info = #{} :: map(),
           %% Socket handle -> owner pid.
@@ -89,8 +90,9 @@ await_hello(Index, Port) ->
                 {pyinet, {hello, #{protocol := ?PROTOCOL} = Info}} ->
                     Init = #{router => self(), port => Port, index => Index},
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
-                    pyinet_pool:joined(self(), Port),
-                    {ok, #state{port = Port, os_pid = maps:get(os_pid, Info, undefined),
+                    pyinet_pool:joined(self(), Port, Index),
+                    {ok, #state{port = Port, index = Index,
+                                os_pid = maps:get(os_pid, Info, undefined),
                                 info = Info,
                                 queue_high = application:get_env(pyinet, owner_queue_high, 2000),
                                 queue_low = application:get_env(pyinet, owner_queue_low, 200)}};
@@ -221,7 +223,7 @@ control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
     State1 = case Sockets of
                  #{Socket := Pid} -> State;
                  #{Socket := Old} -> release(Old, sockets, State);
-                 #{} -> State
+                 #{} -> pyinet_pool:socket_opened(State#state.index), State
              end,
     State2 = hold(Pid, sockets, State1),
     State2#state{sockets = (State2#state.sockets)#{Socket => Pid}};
@@ -232,6 +234,7 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors} =
     State1 = State#state{monitors = maps:remove(Socket, Monitors)},
     case Sockets of
         #{Socket := Owner} ->
+            pyinet_pool:socket_closed(State#state.index),
             release(Owner, sockets, State1#state{sockets = maps:remove(Socket, Sockets)});
         #{} ->
             State1

@@ -5,7 +5,7 @@
 -include_lib("common_test/include/ct.hrl").
 -include_lib("stdlib/include/assert.hrl").
 
--export([all/0, init_per_testcase/2, end_per_testcase/2]).
+-export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
 -export([plain_listen/0]).
 -export([starts_on_first_use/1, same_results_as_gen_tcp/1, port_program_killed/1,
          owner_death_closes_sockets/1, listen_owner_death/1, no_python/1,
@@ -17,6 +17,16 @@ all() ->
     [starts_on_first_use, same_results_as_gen_tcp, port_program_killed,
      owner_death_closes_sockets, listen_owner_death, no_python, inetrc_needs_no_code_change,
      hello_protocol_checked].
+
+init_per_suite(Config) ->
+    %% One port program, so that "the" port program is well defined here
+    %% (pyinet_pool_SUITE is about several).
+    application:load(pyinet),
+    application:set_env(pyinet, routers, 1),
+    Config.
+
+end_per_suite(_Config) ->
+    application:unset_env(pyinet, routers).
 
 init_per_testcase(_Case, Config) ->
     Config.

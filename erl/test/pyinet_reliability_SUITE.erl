@@ -20,6 +20,10 @@ all() ->
      integrity_parallel, killed_under_load].
 
 init_per_suite(Config) ->
+    %% One port program, so that "the" port program is well defined here
+    %% (pyinet_pool_SUITE is about several).
+    application:load(pyinet),
+    application:set_env(pyinet, routers, 1),
     ok = pyinet:start(),
     Config.
 
