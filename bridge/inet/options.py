@@ -68,7 +68,7 @@ class InetOptions:
     __slots__ = ("active", "binary", "ptype", "packet_size", "header", "buffer", "buffer_set",
                  "deliver_port", "exit_on_close", "show_econnreset", "send_timeout",
                  "send_timeout_close", "delay_send", "high_watermark", "low_watermark",
-                 "high_msgq_watermark", "low_msgq_watermark", "line_delimiter", "debug")
+                 "high_msgq_watermark", "low_msgq_watermark", "line_delimiter", "debug", "netns")
 
     def __init__(self) -> None:
         self.active = ActiveMode()
@@ -90,6 +90,7 @@ class InetOptions:
         self.low_msgq_watermark = 4096
         self.line_delimiter = 10
         self.debug = False
+        self.netns: bytes | None = None  # the namespace the socket was created in
 
     def copy(self) -> "InetOptions":
         """What an accepted socket inherits from its listen socket."""
@@ -220,6 +221,14 @@ def _set_delimiter(o, v):
     o.line_delimiter = v & 0xFF
 
 
+def _set_netns(o, v):
+    # Meaningful only when the socket is created (bridge/netns.py); later it is
+    # only remembered, as inet_drv remembers it.
+    if not isinstance(v, (bytes, bytearray, memoryview)):
+        _fail()
+    o.netns = bytes(v)
+
+
 LOCAL_OPTIONS = {
     "header": (_set_uint("header"), lambda o: o.header),
     "mode": (_set_mode, lambda o: atom("binary") if o.binary else atom("list")),
@@ -281,7 +290,7 @@ SOCKET_OPTIONS = {
 # Options getopts answers without asking the kernel (or leaves out) on TCP.
 # pktoptions reports the ancillary data of the last packet, which a TCP socket
 # without recvtos/recvttl has none of; netns is reported only when set.
-GETOPT_CONSTANT = {"pktoptions": [], "netns": None, "read_packets": None}
+GETOPT_CONSTANT = {"pktoptions": [], "read_packets": None}
 
 _LINGER = struct.Struct("ii")
 
@@ -421,7 +430,9 @@ def apply(sock, opts: InetOptions, item) -> bool:
             return opts.active.set(value)
         except ValueError:
             _fail()
-    if name in LOCAL_OPTIONS:
+    if name == "netns":
+        _set_netns(opts, value)
+    elif name in LOCAL_OPTIONS:
         LOCAL_OPTIONS[name][0](opts, value)
     elif name in SOCKET_OPTIONS:
         set_socket_option(sock, name, value)

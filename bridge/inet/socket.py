@@ -145,6 +145,9 @@ class InetSocket:
                 value = opt.get_socket_option(self.sock, name)
                 if value is not None:
                     out.append((name, value))
+            elif name == "netns":
+                if self.opts.netns is not None:
+                    out.append((name, self.opts.netns))
             elif name in opt.GETOPT_CONSTANT:
                 value = opt.GETOPT_CONSTANT[name]
                 if value is not None:

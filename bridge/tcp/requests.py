@@ -18,6 +18,7 @@ from ..etf.terms import atom
 from ..requests import (CLOSED, DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, pid, proplist, request, socket_of, timeout)
 from .. import sockaddr
+from ..netns import socket_in
 from ..inet import options as opt
 from .connection import TcpConnection
 from ..inet.socket import InetSocket
@@ -49,11 +50,21 @@ def port_number(program, value) -> int:
 def _open(fam: int, options: list, bind_ip, bind_port: int):
     """inet:open: a socket with its options set and, if asked, bound.
     Returns (sock, opts, passive_due)."""
+    netns = None
+    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
+        netns, options = options[0][1], options[1:]
+        if not isinstance(netns, (bytes, bytearray, memoryview)):
+            raise RequestError(EINVAL)
+        netns = bytes(netns)
     try:
-        sock = socket.socket(fam, socket.SOCK_STREAM)
+        if netns is not None:
+            sock = socket_in(netns, fam, socket.SOCK_STREAM)
+        else:
+            sock = socket.socket(fam, socket.SOCK_STREAM)
     except OSError as exc:
         raise RequestError(oserror_atom(exc)) from None
     opts = opt.InetOptions()
+    opts.netns = netns
     passive_due = False
     try:
         for item in options:

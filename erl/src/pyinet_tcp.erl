@@ -98,12 +98,13 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
     case inet:connect_options(Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #connect_opts{fd = Fd}} when Fd =/= -1 ->
+        {ok, #connect_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
             %% {fd, N} names a descriptor of the BEAM, which the port program
-            %% cannot use; {netns, NS} is carried in the same field.
-            fd_option(Fd);
-        {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts}}
+            %% cannot use.
+            {error, enotsup};
+        {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, fd = Fd}}
           when ?port(BPort) ->
+            SockOpts = netns(Fd) ++ driver_order(SockOpts0),
             valid_address(Family, Address) orelse exit(badarg),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
@@ -113,7 +114,7 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
                                 pyinet_request:call(
                                   Router, RPort,
                                   {tcp_connect, Family, Address, Port, bind_addr(BAddr),
-                                   BPort, driver_order(SockOpts), Timeout})
+                                   BPort, SockOpts, Timeout})
                         end);
         {ok, _} ->
             exit(badarg)
@@ -125,19 +126,21 @@ listen(Port, Opts) when is_list(Opts) ->
     case inet:listen_options([{port, Port} | Opts], options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #listen_opts{fd = Fd}} when Fd =/= -1 ->
-            fd_option(Fd);
+        {ok, #listen_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
+            {error, enotsup};
         {ok, #listen_opts{backlog = Backlog}} when not is_integer(Backlog) ->
             %% prim_inet:listen/2 has no clause for it.
             error(function_clause);
-        {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, backlog = Backlog}}
+        {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, backlog = Backlog,
+                          fd = Fd}}
           when ?port(BPort) ->
+            SockOpts = netns(Fd) ++ driver_order(SockOpts0),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             with_router(fun(Router, RPort) ->
                                 pyinet_request:call(
                                   Router, RPort,
                                   {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
-                                   driver_order(SockOpts)})
+                                   SockOpts})
                         end);
         {ok, _} ->
             exit(badarg)
@@ -183,8 +186,11 @@ valid_bind_address(Family, Addr) -> valid_address(Family, Addr).
 driver_order(Opts) ->
     lists:reverse(Opts).
 
-fd_option([{netns, _}]) -> {error, enotsup};
-fd_option(_Fd) -> {error, enotsup}.
+%% inet:connect_options/2 and listen_options/2 carry {netns, Path} in the fd
+%% field; the port program creates the socket in that namespace. It goes first
+%% in the options, where the port program looks for it.
+netns([{netns, NS}]) -> [{netns, NS}];
+netns(_) -> [].
 
 with_router(Fun) ->
     case pyinet_pool:pick() of
@@ -316,7 +322,12 @@ setopts(_, Opts) ->
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     case lists:all(fun valid_getopt/1, Opts) of
-        true -> pyinet_request:call(R, P, {getopts, Id, Opts});
+        true ->
+            case pyinet_request:call(R, P, {getopts, Id, Opts}) of
+                %% As inet:getopts/2 reports it for a port: a file name.
+                {ok, Values} -> {ok, [netns_name(V) || V <- Values]};
+                Error -> Error
+            end;
         false -> {error, einval}
     end;
 getopts(_, _) ->
@@ -387,6 +398,9 @@ normalize_setopts([binary | Opts], Acc) ->
     normalize_setopts(Opts, [{mode, binary} | Acc]);
 normalize_setopts([list | Opts], Acc) ->
     normalize_setopts(Opts, [{mode, list} | Acc]);
+normalize_setopts([{netns, NS} | Opts], Acc) when not is_binary(NS) ->
+    %% inet:setopts/2 turns a file name into a binary before prim_inet sees it.
+    normalize_setopts([{netns, filename_to_binary(NS)} | Opts], Acc);
 normalize_setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
     case is_sockopt_val(Name, Value) of
         true -> normalize_setopts(Opts, [O | Acc]);
@@ -413,3 +427,22 @@ valid_getopt(Name) when is_atom(Name) ->
                         recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
                         multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
 valid_getopt(_) -> false.
+
+netns_name({netns, Bin}) when is_binary(Bin) ->
+    Name = case file:native_name_encoding() of
+               latin1 -> binary_to_list(Bin);
+               utf8 -> case unicode:characters_to_list(Bin) of
+                           L when is_list(L) -> L;
+                           _ -> Bin
+                       end
+           end,
+    {netns, Name};
+netns_name(Other) ->
+    Other.
+
+filename_to_binary(Name) ->
+    try unicode:characters_to_binary(Name, unicode, file:native_name_encoding()) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> Name
+    catch error:_ -> Name
+    end.

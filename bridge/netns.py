@@ -1,0 +1,44 @@
+"""Sockets created inside another network namespace: the `{netns, Path}` option.
+
+As inet_drv does it (HAVE_SETNS in open_new_socket): enter the namespace named by
+the file, create the socket, go back. The socket stays in that namespace for life.
+This program has one thread, so nothing else runs while it is away. Entering a
+namespace needs CAP_SYS_ADMIN; without it the caller gets eperm, as from OTP.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import socket
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def socket_in(path: bytes, family: int, type_: int, proto: int = 0) -> socket.socket:
+    """A new socket in the network namespace of `path` (e.g. /var/run/netns/x)."""
+    current = os.open("/proc/self/ns/net", os.O_RDONLY)
+    try:
+        target = os.open(path, os.O_RDONLY)
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        try:
+            return socket.socket(family, type_, proto)
+        finally:
+            # Failing to come back would leave every later socket in the wrong
+            # namespace: better to stop than to serve from there.
+            try:
+                _setns(current)
+            except OSError as exc:
+                raise SystemExit(f"pyinet bridge: cannot return to its network namespace: {exc}")
+    finally:
+        os.close(current)
