@@ -14,4 +14,6 @@ reason(Module, Name) ->
 
 -spec all() -> [{{module(), atom()}, string()}].
 all() ->
-    [].
+    [{{pyinet_conformance_tcp, fd_option},
+      "{fd, N} names a descriptor of the BEAM's own process, which the port program "
+      "(another process) cannot use: pyinet returns {error, enotsup}"}].
