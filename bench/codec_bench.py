@@ -1,4 +1,5 @@
-"""Encode and decode speed of bridge.etf against erlang-py on the messages
+"""Encode and decode speed of bridge.etf, both implementations (the C
+extension and the pure-Python reference), against erlang-py on the messages
 pyinet handles on every call.
 
     python bench/codec_bench.py [--quick]
@@ -7,7 +8,8 @@ Each figure is the median, over at least 5 repetitions, of the mean time of
 one operation in a loop. "enc+dec" encodes the term and decodes the bytes
 (ours decodes from a memoryview, as the port program does, so binaries are
 not copied). For erlang-py, binaries are wrapped in OtpErlangBinary, since it
-writes plain bytes as a string (a list)."""
+writes plain bytes as a string (a list). The C column is left out when the
+extension is not built (python setup.py build_ext --inplace)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,13 @@ import erlang
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from bridge.etf import decode, encode  # noqa: E402
+from bridge.etf import IMPLEMENTATION, PURE_PYTHON, decode, load_c  # noqa: E402
+
+# name -> (encode, decode) of each implementation there is.
+IMPLEMENTATIONS = {"python": (PURE_PYTHON.encode, PURE_PYTHON.decode)}
+_C = load_c()
+if _C is not None:
+    IMPLEMENTATIONS["c"] = (_C.encode, _C.decode)
 
 # A pid, a port and a reference as a node named pyinet@localhost writes them.
 _NODE = b"w\x10pyinet@localhost"
@@ -57,52 +65,82 @@ def _shapes(size: int):
     ]
 
 
-def _median_us(ours, theirs, iterations: int, repetitions: int) -> tuple[float, float]:
-    """Median microseconds per call of `ours` and of `theirs`, timed in
-    alternate bursts so that other load on the machine falls on both."""
-    samples = ([], [])
+def _median_us(functions: dict, iterations: dict, repetitions: int) -> dict:
+    """Median microseconds per call of each of `functions` ({name: fn}),
+    timed in alternate bursts so that other load on the machine falls on
+    all of them alike."""
+    samples = {name: [] for name in functions}
     for _ in range(repetitions):
-        for fn, times, count in ((ours, samples[0], iterations),
-                                 (theirs, samples[1], max(1, iterations // 8))):
+        for name, fn in functions.items():
+            count = iterations[name]
             start = time.perf_counter()
             for _ in range(count):
                 fn()
-            times.append((time.perf_counter() - start) / count * 1e6)
-    return statistics.median(samples[0]), statistics.median(samples[1])
+            samples[name].append((time.perf_counter() - start) / count * 1e6)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def _cases(encode, decode, ours, ours_bytes):
+    return {
+        "enc+dec": lambda: decode(memoryview(encode(ours))),
+        "encode": lambda: encode(ours),
+        "decode": lambda: decode(memoryview(ours_bytes)),
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
     """Rows of {"name", "unit", "ours", "erlang_py", "ratio"}: median
-    microseconds per operation, ratio = erlang_py / ours."""
+    microseconds per operation of the implementation bridge.etf uses
+    ("ours", IMPLEMENTATION) and of erlang-py, ratio = erlang_py / ours;
+    and of each implementation, "python" and "c" (None when not built),
+    with "ratio_python" and "ratio_c"."""
     repetitions = 5 if quick else 15
     rows = []
     for size in (64, 65536):
         for name, ours, theirs in _shapes(size):
-            ours_bytes = encode(ours)
             theirs_bytes = erlang.term_to_binary(theirs)
-            assert erlang.binary_to_term(ours_bytes) == theirs
             iterations = (400 if quick else 4000) if size == 64 else (200 if quick else 2000)
-            cases = {
-                "enc+dec": (lambda: decode(memoryview(encode(ours))),
-                            lambda: erlang.binary_to_term(erlang.term_to_binary(theirs))),
-                "encode": (lambda: encode(ours), lambda: erlang.term_to_binary(theirs)),
-                "decode": (lambda: decode(memoryview(ours_bytes)),
-                           lambda: erlang.binary_to_term(theirs_bytes)),
-            }
-            for operation, (ours_fn, theirs_fn) in cases.items():
-                ours_us, theirs_us = _median_us(ours_fn, theirs_fn, iterations, repetitions)
-                rows.append({"name": f"{operation} {name}", "unit": "us", "ours": ours_us,
-                             "erlang_py": theirs_us, "ratio": theirs_us / ours_us})
+            cases = {"erlang_py": {
+                "enc+dec": lambda: erlang.binary_to_term(erlang.term_to_binary(theirs)),
+                "encode": lambda: erlang.term_to_binary(theirs),
+                "decode": lambda: erlang.binary_to_term(theirs_bytes),
+            }}
+            for impl, (encode, decode) in IMPLEMENTATIONS.items():
+                ours_bytes = encode(ours)
+                assert erlang.binary_to_term(ours_bytes) == theirs
+                cases[impl] = _cases(encode, decode, ours, ours_bytes)
+            counts = {impl: iterations for impl in IMPLEMENTATIONS}
+            counts["erlang_py"] = max(1, iterations // 8)
+            for operation in ("enc+dec", "encode", "decode"):
+                us = _median_us({impl: fns[operation] for impl, fns in cases.items()},
+                                counts, repetitions)
+                row = {"name": f"{operation} {name}", "unit": "us",
+                       "implementation": IMPLEMENTATION, "ours": us[IMPLEMENTATION],
+                       "erlang_py": us["erlang_py"],
+                       "ratio": us["erlang_py"] / us[IMPLEMENTATION]}
+                for impl in ("python", "c"):
+                    row[impl] = us.get(impl)
+                    row[f"ratio_{impl}"] = us["erlang_py"] / us[impl] if impl in us else None
+                rows.append(row)
     return rows
 
 
 def main() -> None:
     rows = run(quick="--quick" in sys.argv[1:])
     width = max(len(row["name"]) for row in rows)
-    print(f"{'operation':<{width}}  {'ours us':>9}  {'erlang-py us':>12}  {'ratio':>7}")
+
+    def us(value):
+        return f"{value:>9.2f}" if value is not None else f"{'-':>9}"
+
+    def ratio(value):
+        return f"{value:>7.1f}x" if value is not None else f"{'-':>8}"
+
+    print(f"bridge.etf uses: {IMPLEMENTATION}")
+    print(f"{'operation':<{width}}  {'c us':>9}  {'python us':>9}  {'erlang-py us':>12}  "
+          f"{'c ratio':>8}  {'py ratio':>8}")
     for row in rows:
-        print(f"{row['name']:<{width}}  {row['ours']:>9.2f}  {row['erlang_py']:>12.2f}  "
-              f"{row['ratio']:>6.1f}x")
+        print(f"{row['name']:<{width}}  {us(row['c'])}  {us(row['python'])}  "
+              f"{row['erlang_py']:>12.2f}  {ratio(row['ratio_c'])}  {ratio(row['ratio_python'])}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """The codec against OTP itself: a corpus of terms built and encoded by a real
 node (tests/etf/pyinet_etf_peer.escript) is decoded here, compared with
 erlang-py's decoding, encoded again and handed back to the node, which
-checks the result is =:= the term it started from."""
+checks the result is =:= the term it started from. Each test runs against
+both implementations (the `codec` fixture)."""
 
 import erlang
 import pytest
 
-from bridge.etf import Pid, Port, Reference, decode, decode_prefix, encode
+from bridge.etf import Pid, Port, Reference
 from etf.convert import canon, from_erlang_py
+from etf.implementations import codec  # noqa: F401 (a fixture)
 from etf.peer import erl_available, peer
 
 pytestmark = pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
@@ -24,8 +26,8 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def decoded(corpus):
-    return {entry.id: decode(entry.orig) for entry in corpus}
+def decoded(corpus, codec):
+    return {entry.id: codec.decode(entry.orig) for entry in corpus}
 
 
 def test_corpus_covers_every_tag(corpus):
@@ -45,13 +47,13 @@ def test_decodes_as_erlang_py_does(corpus, decoded):
     assert mismatches == ERLANG_PY_LOSSY
 
 
-def test_reencodes_byte_for_byte(corpus, decoded):
+def test_reencodes_byte_for_byte(codec, corpus, decoded):
     checked = [entry for entry in corpus if entry.expect]
     assert len(checked) > 450
-    assert [e.name for e in checked if encode(decoded[e.id]) != e.expect] == []
+    assert [e.name for e in checked if codec.encode(decoded[e.id]) != e.expect] == []
 
 
-def test_identifiers_keep_their_bytes(corpus, decoded):
+def test_identifiers_keep_their_bytes(codec, corpus, decoded):
     """Where OTP wrote Latin-1 atoms in a pid (minor_version 0 and 1), the
     re-encoding is not term_to_binary's, but each pid, port and reference
     still gives back the bytes it was read from."""
@@ -69,18 +71,18 @@ def test_identifiers_keep_their_bytes(corpus, decoded):
         for ident in identifiers(decoded[entry.id]):
             found += 1
             assert ident.ext in entry.orig, entry.name
-            assert encode(ident)[1:] == ident.ext
+            assert codec.encode(ident)[1:] == ident.ext
     assert found > 40
 
 
-def test_erlang_reads_our_encoding(corpus, decoded):
-    failures = peer().check({entry.id: encode(decoded[entry.id]) for entry in corpus})
+def test_erlang_reads_our_encoding(codec, corpus, decoded):
+    failures = peer().check({entry.id: codec.encode(decoded[entry.id]) for entry in corpus})
     names = {entry.id: entry.name for entry in corpus}
     assert {names[i]: why for i, why in failures.items()} == {}
 
 
-def test_erlang_reads_our_compressed_encoding(corpus, decoded):
-    encodings = {entry.id: encode(decoded[entry.id], compressed=level)
+def test_erlang_reads_our_compressed_encoding(codec, corpus, decoded):
+    encodings = {entry.id: codec.encode(decoded[entry.id], compressed=level)
                  for entry in corpus for level in [1 + entry.id % 9]}
     assert sum(e[1] == 80 for e in encodings.values()) > 50
     failures = peer().check(encodings)
@@ -88,18 +90,18 @@ def test_erlang_reads_our_compressed_encoding(corpus, decoded):
     assert {names[i]: why for i, why in failures.items()} == {}
 
 
-def test_memoryview_decodes_alike(corpus, decoded):
+def test_memoryview_decodes_alike(codec, corpus, decoded):
     for entry in corpus:
-        ours = decode(memoryview(bytearray(entry.orig)))
+        ours = codec.decode(memoryview(bytearray(entry.orig)))
         assert canon(ours, binary_type=False) == canon(decoded[entry.id], binary_type=False), \
             entry.name
 
 
-def test_decode_prefix_walks_the_corpus(corpus, decoded):
+def test_decode_prefix_walks_the_corpus(codec, corpus, decoded):
     stream = b"".join(entry.orig for entry in corpus)
     offset = 0
     for entry in corpus:
-        term, end = decode_prefix(stream, offset)
+        term, end = codec.decode_prefix(stream, offset)
         assert end - offset == len(entry.orig), entry.name
         offset = end
     assert offset == len(stream)

@@ -1,6 +1,7 @@
 """Properties of the ETF codec, with hypothesis: round trips through our own
 decoder and through a real node, and decoding garbage only ever raising
-DecodeError."""
+DecodeError. Each test runs against both implementations (the `codec`
+fixture); test_etf_differential.py compares them with each other."""
 
 import zlib
 
@@ -8,10 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge.etf import (
-    DecodeError, FrozenMap, ImproperList, Pid, Port, Reference, decode, decode_prefix, encode,
-)
+from bridge.etf import DecodeError, FrozenMap, ImproperList, Pid, Port, Reference
 from etf.convert import canon
+from etf.implementations import codec  # noqa: F401 (a fixture)
 from etf.peer import erl_available, peer
 from etf.strategies import expected, terms
 
@@ -27,16 +27,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 @settings(fixed, max_examples=300)
 @given(terms)
-def test_round_trip(term):
-    assert canon(decode(encode(term)), ext=False) == canon(expected(term), ext=False)
+def test_round_trip(codec, term):
+    assert canon(codec.decode(codec.encode(term)), ext=False) == canon(expected(term), ext=False)
 
 
 @settings(fixed, max_examples=150)
 @given(terms, st.sampled_from([True, 1, 9]))
-def test_round_trip_compressed_and_from_memoryview(term, level):
-    data = encode(term, compressed=level)
+def test_round_trip_compressed_and_from_memoryview(codec, term, level):
+    data = codec.encode(term, compressed=level)
     for given_data in (data, memoryview(bytearray(data))):
-        assert (canon(decode(given_data), ext=False, binary_type=False)
+        assert (canon(codec.decode(given_data), ext=False, binary_type=False)
                 == canon(expected(term), ext=False, binary_type=False))
 
 
@@ -55,13 +55,13 @@ def _identifiers(term):
 
 @settings(fixed, max_examples=100)
 @given(terms)
-def test_identifiers_are_read_with_their_bytes(term):
+def test_identifiers_are_read_with_their_bytes(codec, term):
     """A pid, port or reference built in Python is encoded from its fields;
     read back, it keeps those bytes as `ext` and gives them again."""
     for ident in _identifiers(term):
-        data = encode(ident)
-        back = decode(data)
-        assert back == ident and back.ext == data[1:] and encode(back) == data
+        data = codec.encode(ident)
+        back = codec.decode(data)
+        assert back == ident and back.ext == data[1:] and codec.encode(back) == data
 
 
 def _has_map_order(term) -> bool:
@@ -83,47 +83,48 @@ def _has_map_order(term) -> bool:
 @pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
 @settings(fixed, max_examples=200)
 @given(terms)
-def test_erlang_reads_and_rewrites_our_encoding(term):
+def test_erlang_reads_and_rewrites_our_encoding(codec, term):
     """term_to_binary(binary_to_term(ours)) is our encoding again, map order
     aside."""
-    ours = encode(term)
+    ours = codec.encode(term)
     theirs = peer().reencode([ours])[0]
     assert isinstance(theirs, bytes), theirs
     if _has_map_order(term):
-        assert canon(decode(theirs), map_order=False) == canon(decode(ours), map_order=False)
+        assert (canon(codec.decode(theirs), map_order=False)
+                == canon(codec.decode(ours), map_order=False))
     else:
         assert theirs == ours
 
 
 # Garbage in: DecodeError out, and nothing else.
 
-def _decode_or_refuse(data: bytes) -> None:
+def _decode_or_refuse(codec, data: bytes) -> None:
     try:
-        decode(data)
+        codec.decode(data)
     except DecodeError as exc:
         assert 0 <= exc.offset <= len(data)
     try:
-        decode_prefix(data)
+        codec.decode_prefix(data)
     except DecodeError:
         pass
 
 
 @settings(fixed, max_examples=1000)
 @given(st.binary(max_size=64))
-def test_random_bytes(tail):
-    _decode_or_refuse(b"\x83" + tail)
+def test_random_bytes(codec, tail):
+    _decode_or_refuse(codec, b"\x83" + tail)
 
 
 @settings(fixed, max_examples=300)
 @given(st.binary(max_size=300))
-def test_random_compressed_bytes(raw):
-    _decode_or_refuse(b"\x83P" + len(raw).to_bytes(4, "big") + zlib.compress(raw))
+def test_random_compressed_bytes(codec, raw):
+    _decode_or_refuse(codec, b"\x83P" + len(raw).to_bytes(4, "big") + zlib.compress(raw))
 
 
 @settings(fixed, max_examples=400)
 @given(terms, st.booleans(), st.data())
-def test_mutated_encodings(term, compressed, data):
-    encoded = bytearray(encode(term, compressed=compressed))
+def test_mutated_encodings(codec, term, compressed, data):
+    encoded = bytearray(codec.encode(term, compressed=compressed))
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(encoded)))
         edit = data.draw(st.sampled_from(["flip", "cut", "insert", "delete", "truncate"]))
@@ -137,4 +138,4 @@ def test_mutated_encodings(term, compressed, data):
             del encoded[at:]
         else:  # a length field claiming far more than there is
             encoded[at:at + 4] = b"\xff\xff\xff\xf0"
-    _decode_or_refuse(bytes(encoded))
+    _decode_or_refuse(codec, bytes(encoded))

@@ -1,5 +1,6 @@
 """Fixed vectors for the ETF codec: bytes written by OTP 25.2.3 next to the
-call that wrote them, and the errors that bad input must give."""
+call that wrote them, and the errors that bad input must give. Each test runs
+against both implementations (the `codec` fixture)."""
 
 import tracemalloc
 import zlib
@@ -8,9 +9,10 @@ import pytest
 
 from bridge.etf import (
     Atom, BitBinary, DecodeError, EncodeError, EtfError, Export, FrozenList, FrozenMap,
-    ImproperList, Pid, Port, Reference, String, atom, decode, decode_prefix, encode,
+    ImproperList, Pid, Port, Reference, String, atom,
 )
 from etf.convert import canon
+from etf.implementations import codec  # noqa: F401 (a fixture)
 
 A = atom
 
@@ -131,45 +133,45 @@ ENCODE_ONLY = [
 
 
 @pytest.mark.parametrize("data, term", ROUND_TRIP)
-def test_decode(data, term):
-    assert canon(decode(data), ext=False) == canon(term, ext=False)
+def test_decode(codec, data, term):
+    assert canon(codec.decode(data), ext=False) == canon(term, ext=False)
 
 
 @pytest.mark.parametrize("data, term", ROUND_TRIP)
-def test_encode(data, term):
+def test_encode(codec, data, term):
     if data[1] == 80:  # compressed by OTP: the same zlib, so the same bytes
-        assert encode(term, compressed=True) == data
+        assert codec.encode(term, compressed=True) == data
     else:
-        assert encode(term) == data
+        assert codec.encode(term) == data
 
 
 @pytest.mark.parametrize("data, term", DECODE_ONLY)
-def test_decode_older_forms(data, term):
-    assert canon(decode(data), ext=False) == canon(term, ext=False)
+def test_decode_older_forms(codec, data, term):
+    assert canon(codec.decode(data), ext=False) == canon(term, ext=False)
 
 
 @pytest.mark.parametrize("term, data", ENCODE_ONLY)
-def test_encode_python_values(term, data):
-    assert encode(term) == data
+def test_encode_python_values(codec, term, data):
+    assert codec.encode(term) == data
 
 
-def test_identifiers_keep_their_bytes():
+def test_identifiers_keep_their_bytes(codec):
     for data in [b"\x83gw\x03a@b\x00\x00\x00\x01\x00\x00\x00\x02\x03",
                  b"\x83fw\x03a@b\x00\x00\x00\x01\x03",
                  b"\x83ew\x03a@b\x00\x00\x00\x63\x01",
                  b"\x83Xd\x00\x03a@b\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03"]:
-        term = decode(data)
+        term = codec.decode(data)
         assert term.ext == data[1:]
-        assert encode(term) == data
+        assert codec.encode(term) == data
 
 
-def test_compression_only_when_smaller():
-    assert encode(A("a"), compressed=True) == b"\x83w\x01a"  # term_to_binary(a, [compressed, {minor_version, 2}])
-    assert encode(bytes(100), compressed=0) == encode(bytes(100))
-    packed = encode(bytes(100), compressed=9)
-    assert packed[:2] == b"\x83P" and decode(packed) == bytes(100)
+def test_compression_only_when_smaller(codec):
+    assert codec.encode(A("a"), compressed=True) == b"\x83w\x01a"  # term_to_binary(a, [compressed, {minor_version, 2}])
+    assert codec.encode(bytes(100), compressed=0) == codec.encode(bytes(100))
+    packed = codec.encode(bytes(100), compressed=9)
+    assert packed[:2] == b"\x83P" and codec.decode(packed) == bytes(100)
     with pytest.raises(ValueError):
-        encode(1, compressed=10)
+        codec.encode(1, compressed=10)
 
 
 # Errors.
@@ -231,62 +233,62 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("data, message", BAD_INPUT)
-def test_bad_input(data, message):
+def test_bad_input(codec, data, message):
     with pytest.raises(DecodeError) as info:
-        decode(data)
+        codec.decode(data)
     assert message in str(info.value)
     assert isinstance(info.value, ValueError) and isinstance(info.value, EtfError)
     assert 0 <= info.value.offset <= len(data)
 
 
-def test_error_offsets():
+def test_error_offsets(codec):
     with pytest.raises(DecodeError) as info:
-        decode(b"\x83h\x02a\x01m\x00\x00\x01\x00")
+        codec.decode(b"\x83h\x02a\x01m\x00\x00\x01\x00")
     assert info.value.offset == 5
 
 
-def test_nesting_is_bounded():
+def test_nesting_is_bounded(codec):
     deep = b"\x83" + b"h\x01" * 50 + b"a\x01"
-    assert decode(deep, max_depth=50) is not None
+    assert codec.decode(deep, max_depth=50) is not None
     with pytest.raises(DecodeError, match="deeper than max_depth"):
-        decode(deep, max_depth=49)
+        codec.decode(deep, max_depth=49)
     lists = b"\x83" + b"l\x00\x00\x00\x01" * 50_000 + b"j" * 50_001
     with pytest.raises(DecodeError, match="deeper than max_depth"):
-        decode(lists)
+        codec.decode(lists)
     # Containers are read without recursion, so only the limit bounds them.
-    term, depth = decode(lists, max_depth=50_000), 0
+    term, depth = codec.decode(lists, max_depth=50_000), 0
     while term:
         (term,), depth = term, depth + 1
     assert depth == 50_000
 
 
-def test_nesting_beyond_pythons_stack():
+def test_nesting_beyond_pythons_stack(codec):
     # Funs are read recursively: a fun in a fun's free variables, 5000 deep
     # (the Size field is not checked, as by OTP).
     fun_around = (b"p\x00\x00\x00\x00\x00" + bytes(16) + b"\x00\x00\x00\x00\x00\x00\x00\x01"
                   b"w\x01ma\x00a\x00Xw\x03a@b" + bytes(12))
     nested = b"\x83" + fun_around * 5000 + b"a\x01"
     with pytest.raises(DecodeError, match="deeper than max_depth"):
-        decode(nested)
+        codec.decode(nested)
     with pytest.raises(DecodeError, match="too deeply for Python's stack"):
-        decode(nested, max_depth=10**6)
-    assert decode(b"\x83" + fun_around * 3 + b"a\x01").module == "m"
+        codec.decode(nested, max_depth=10**6)
+    assert codec.decode(b"\x83" + fun_around * 3 + b"a\x01").module == "m"
 
 
-def test_max_size_bounds_decompression():
+def test_max_size_bounds_decompression(codec):
     bomb = b"\x83P" + (2 * 1024 * 1024 + 5).to_bytes(4, "big") + zlib.compress(
         b"m\x00\x20\x00\x00" + bytes(2 * 1024 * 1024), 9)
     assert len(bomb) < 10_000
-    assert len(decode(bomb)) == 2 * 1024 * 1024
+    assert len(codec.decode(bomb)) == 2 * 1024 * 1024
     with pytest.raises(DecodeError, match="max_size"):
-        decode(bomb, max_size=1024 * 1024)
+        codec.decode(bomb, max_size=1024 * 1024)
 
 
-def test_decode_rejects_other_types():
+def test_decode_rejects_other_types(codec):
     with pytest.raises(TypeError):
-        decode("\x83a\x01")
+        codec.decode("\x83a\x01")
     with pytest.raises(TypeError, match="C-contiguous"):
-        decode(memoryview(b"\x83\x00a\x00\x01")[::2])
+        codec.decode(memoryview(b"\x83\x00a\x00\x01")[::2])
 
 
 BAD_TERMS = [
@@ -304,24 +306,24 @@ BAD_TERMS = [
 
 
 @pytest.mark.parametrize("term, message", BAD_TERMS)
-def test_bad_terms(term, message):
+def test_bad_terms(codec, term, message):
     with pytest.raises(EncodeError, match=message) as info:
-        encode(term)
+        codec.encode(term)
     assert isinstance(info.value, TypeError) and isinstance(info.value, EtfError)
 
 
-def test_self_containing_list():
+def test_self_containing_list(codec):
     loop = []
     loop.append(loop)
     with pytest.raises(EncodeError, match="nested too deeply"):
-        encode(loop)
+        codec.encode(loop)
 
 
 # Buffers.
 
-def test_memoryview_binaries_are_views_of_the_input():
-    buffer = bytearray(encode((A("tcp"), b"x" * 1000, [b"y"])))
-    term = decode(memoryview(buffer))
+def test_memoryview_binaries_are_views_of_the_input(codec):
+    buffer = bytearray(codec.encode((A("tcp"), b"x" * 1000, [b"y"])))
+    term = codec.decode(memoryview(buffer))
     payload = term[1]
     assert type(payload) is memoryview and payload.readonly and payload == b"x" * 1000
     assert type(term[2][0]) is memoryview
@@ -338,64 +340,64 @@ def _peak_allocation(fn) -> int:
         tracemalloc.stop()
 
 
-def test_large_binaries_are_copied_at_most_once():
+def test_large_binaries_are_copied_at_most_once(codec):
     payload = bytes(4 * 1024 * 1024)
     message = (A("tcp"), (A("$inet"), A("pyinet_tcp"), 7), payload)
     # Encoding: into the result only.
-    assert _peak_allocation(lambda: encode(message)) < 1.1 * len(payload)
+    assert _peak_allocation(lambda: codec.encode(message)) < 1.1 * len(payload)
     # Decoding from a memoryview: not at all.
-    data = memoryview(bytearray(encode(message)))
-    assert _peak_allocation(lambda: decode(data)) < 64 * 1024
+    data = memoryview(bytearray(codec.encode(message)))
+    assert _peak_allocation(lambda: codec.decode(data)) < 64 * 1024
 
 
-def test_bytes_and_bytearray_give_bytes():
-    data = encode((b"abc", {b"k": b"v"}))
+def test_bytes_and_bytearray_give_bytes(codec):
+    data = codec.encode((b"abc", {b"k": b"v"}))
     for given in (data, bytearray(data)):
-        term = decode(given)
+        term = codec.decode(given)
         assert type(term[0]) is bytes and type(next(iter(term[1]))) is bytes
 
 
-def test_memoryview_binaries_work_as_map_keys():
-    term = decode(memoryview(encode({b"key": 1, (b"k2",): 2})))
+def test_memoryview_binaries_work_as_map_keys(codec):
+    term = codec.decode(memoryview(codec.encode({b"key": 1, (b"k2",): 2})))
     assert term[b"key"] == 1 and term[(b"k2",)] == 2
 
 
-def test_memoryview_of_other_formats():
-    data = encode([1, b"abc"])
+def test_memoryview_of_other_formats(codec):
+    data = codec.encode([1, b"abc"])
     words = memoryview(bytearray(data + bytes(len(data) % 2))).cast("H")
-    term, end = decode_prefix(words)
+    term, end = codec.decode_prefix(words)
     assert term == [1, b"abc"] and type(term[1]) is memoryview and end == len(data)
 
 
-def test_decode_prefix_walks_a_stream():
-    parts = [encode(1), encode(bytes(100), compressed=True), encode([A("a"), "b"]),
-             encode(bytes(1000), compressed=True)]
+def test_decode_prefix_walks_a_stream(codec):
+    parts = [codec.encode(1), codec.encode(bytes(100), compressed=True),
+             codec.encode([A("a"), "b"]), codec.encode(bytes(1000), compressed=True)]
     stream = b"".join(parts)
     offset, terms = 0, []
     while offset < len(stream):
-        term, offset = decode_prefix(stream, offset)
+        term, offset = codec.decode_prefix(stream, offset)
         terms.append(term)
     assert terms == [1, bytes(100), [A("a"), [98]], bytes(1000)]
-    assert decode_prefix(b"xx" + parts[0], 2) == (1, len(parts[0]) + 2)
+    assert codec.decode_prefix(b"xx" + parts[0], 2) == (1, len(parts[0]) + 2)
     with pytest.raises(DecodeError, match="no term at offset 9"):
-        decode_prefix(parts[0], 9)
+        codec.decode_prefix(parts[0], 9)
 
 
-def test_map_keys_are_frozen():
-    term = decode(encode({FrozenList([1, FrozenMap({A("a"): FrozenList([2])})]): 1,
-                          (FrozenList([]),): 2}))
+def test_map_keys_are_frozen(codec):
+    term = codec.decode(codec.encode({FrozenList([1, FrozenMap({A("a"): FrozenList([2])})]): 1,
+                                      (FrozenList([]),): 2}))
     (first, second) = term
     assert type(first) is FrozenList and type(first[1]) is FrozenMap
     assert type(dict(first[1].pairs)[A("a")]) is FrozenList
     assert type(second[0]) is FrozenList
-    assert decode(encode({ImproperList([FrozenList([1])], 2): 3})) == {
+    assert codec.decode(codec.encode({ImproperList([FrozenList([1])], 2): 3})) == {
         ImproperList([FrozenList([1])], 2): 3}
 
 
-def test_atoms_are_shared():
-    assert decode(b"\x83w\x02ok") is decode(b"\x83d\x00\x02ok") is atom("ok")
+def test_atoms_are_shared(codec):
+    assert codec.decode(b"\x83w\x02ok") is codec.decode(b"\x83d\x00\x02ok") is atom("ok")
 
 
-def test_true_and_false_as_identifier_nodes():
-    pid = decode(b"\x83Xw\x04true\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03")
+def test_true_and_false_as_identifier_nodes(codec):
+    pid = codec.decode(b"\x83Xw\x04true\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03")
     assert type(pid.node) is Atom and pid.node == "true"

@@ -46,15 +46,21 @@ PURE_PYTHON = Implementation("python", _decode_module.decode, _decode_module.dec
                              _encode_module.encode)
 
 
+_c_implementation: Implementation | None = None
+
+
 def load_c() -> Implementation | None:
     """The C implementation, or None when the extension is not built (or
     does not load). Available to tests whatever PYINET_PURE_PYTHON says."""
-    try:
-        from . import _cetf
-    except ImportError:
-        return None
-    _cetf.setup(_terms_module, _decode_module, _encode_module)
-    return Implementation("c", _cetf.decode, _cetf.decode_prefix, _cetf.encode)
+    global _c_implementation
+    if _c_implementation is None:
+        try:
+            from . import _cetf
+        except ImportError:
+            return None
+        _cetf.setup(_terms_module, _decode_module, _encode_module)
+        _c_implementation = Implementation("c", _cetf.decode, _cetf.decode_prefix, _cetf.encode)
+    return _c_implementation
 
 
 def _choose() -> Implementation:

@@ -27,6 +27,11 @@ Binaries are slices of the input: bytes in, bytes out (one copy each); a
 memoryview in gives read-only memoryview slices of the caller's buffer (no
 copy, valid only while the caller leaves that buffer unchanged). A bytearray
 is copied to bytes once first, since such a buffer is usually reused.
+
+This module is the reference for _cetf_decode.c, which must give the same
+values and hands errors, funs and other rare cases back to the functions
+here (decode, decode_prefix, _READERS, _map, _as_input): a change here is a
+change there too, and tests/test_etf_differential.py compares the two.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ common types are tested first with `type(x) is ...`, and the usual leaves of
 tuples, lists and maps are written inline by `_encode_items` (a Python call
 per term is most of the cost); subclasses and rarer types go through
 `_encode_other`.
+
+This module is the reference for _cetf_encode.c, which must write the same
+bytes and gives every value it does not encode itself to `_encode` here: a
+change here is a change there too, and tests/test_etf_differential.py
+compares the two.
 """
 
 from __future__ import annotations

@@ -1,0 +1,24 @@
+"""Build of the optional C accelerator of the ETF codec (bridge/etf/_cetf*.c).
+
+The metadata is in pyproject.toml; this file only declares the extension.
+It is optional: without a compiler the build warns and goes on, and
+bridge.etf uses its pure-Python codec. The port program runs from the source
+tree, so build it in place:
+
+    python setup.py -q build_ext --inplace
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "bridge.etf._cetf",
+            sources=["bridge/etf/_cetf.c", "bridge/etf/_cetf_decode.c",
+                     "bridge/etf/_cetf_encode.c"],
+            depends=["bridge/etf/_cetf.h"],
+            extra_compile_args=["-Wall", "-fvisibility=hidden"],
+            optional=True,
+        ),
+    ],
+)
