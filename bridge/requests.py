@@ -10,16 +10,20 @@ later (a recv waiting for data, an accept waiting for a connection).
 
 from __future__ import annotations
 
+import struct
 from typing import Any, Callable
 
 from .errors import RequestError
-from .etf.terms import Atom, Pid, atom
+from .etf.terms import Atom, Pid, Reference, atom
 
 EINVAL = atom("einval")
 CLOSED = atom("closed")
 OK = atom("ok")
 ERROR = atom("error")
 INFINITY = atom("infinity")
+
+_OK_TAG = b"h\x02w\x02ok"  # the start of {ok, _}: SMALL_TUPLE_EXT 2, the atom ok
+_BINARY_EXT = struct.Struct(">BI")
 
 
 class _Deferred:
@@ -49,6 +53,18 @@ class Call:
 
     def error(self, reason) -> None:
         self.reply((ERROR, reason))
+
+    def reply_ok_binary(self, data) -> None:
+        """Reply {ok, Data} with Data a binary, handing the payload to the writer
+        as its own buffer: a large recv is not copied into a joined frame."""
+        caller_ext = getattr(self.caller, "ext", None)
+        ref_ext = self.ref.ext if isinstance(self.ref, Reference) else None
+        if caller_ext is None or ref_ext is None or self.replied:
+            self.reply((OK, data))
+            return
+        self.replied = True
+        self.program.send_encoded(b"\x83h\x02" + caller_ext + b"h\x02" + ref_ext + _OK_TAG,
+                                  _BINARY_EXT.pack(109, len(data)), data)
 
     def __repr__(self) -> str:
         return f"<Call {self.caller} {self.ref!r}{' replied' if self.replied else ''}>"

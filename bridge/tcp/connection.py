@@ -150,7 +150,9 @@ class TcpConnection(InetSocket):
         """inet_drv's tcp_recv: read once and deliver what is complete.
         Returns the number of packets delivered, or -1 when the socket failed."""
         rb = self.rb
+        raw_and_empty = rb.buf is None and self.opts.ptype is RAW
         try:
+            # plan() also remembers a pending length for the reads to come.
             nread = rb.plan(request_len)
         except PacketError:
             return self._recv_error(EMSGSIZE)
@@ -168,6 +170,11 @@ class TcpConnection(InetSocket):
             return self._recv_error(exc.errno or errno.EIO)
         if not data:
             return self._recv_closed()
+        if raw_and_empty and (not request_len or len(data) == request_len):
+            # What one read into an empty buffer gave is the whole packet: hand it
+            # over as it is (through the buffer it would be copied twice).
+            rb.clear()
+            return self._deliver_one(data)
         try:
             complete = rb.feed(data)
         except PacketError:
@@ -180,14 +187,10 @@ class TcpConnection(InetSocket):
         count = 0
         rb = self.rb
         while True:
-            packet = rb.take()
-            self.stats.received(len(packet))
-            if self._reply_data(packet) < 0:
+            if self._deliver_one(rb.take()) < 0:
                 return -1
             count += 1
             if not self.opts.active.active:
-                self._cancel_recv_timer()
-                self._select(False)
                 return count
             try:
                 if not rb.ready():
@@ -195,6 +198,16 @@ class TcpConnection(InetSocket):
             except PacketError:
                 # inet_drv reports this on the next read, not now.
                 return count
+
+    def _deliver_one(self, packet: bytes) -> int:
+        """One packet of tcp_deliver's loop; a passive socket stops reading after it."""
+        self.stats.received(len(packet))
+        if self._reply_data(packet) < 0:
+            return -1
+        if not self.opts.active.active:
+            self._cancel_recv_timer()
+            self._select(False)
+        return 1
 
     def _deliver_buffered(self) -> int:
         """tcp_deliver(desc, 0): deliver if a complete packet is already buffered."""
@@ -224,7 +237,12 @@ class TcpConnection(InetSocket):
         else:
             body = packet if ptype is RAW else packets.packet_body(ptype, packet, 0, len(packet))
             if not o.active.active:
-                self._recv_reply((_OK_TUPLE_TAG, msg.data_term(body, o.binary, o.header)))
+                if o.binary and not o.header and self.recv_call is not None:
+                    call, self.recv_call = self.recv_call, None
+                    self._cancel_recv_timer()
+                    call.reply_ok_binary(body)
+                else:
+                    self._recv_reply((_OK_TUPLE_TAG, msg.data_term(body, o.binary, o.header)))
                 return 1
             if o.binary and not o.header:
                 prefix = self._prefix.get(self.owner, self.handle_ext)
