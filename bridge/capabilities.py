@@ -19,7 +19,8 @@ def kernel_sctp() -> bool:
 
 
 def transports() -> dict:
+    sctp = kernel_sctp()
     return {
-        atom("transports"): [atom("tcp")],
-        atom("sctp"): atom("kernel") if kernel_sctp() else atom("unavailable"),
+        atom("transports"): [atom("tcp"), atom("udp")] + ([atom("sctp")] if sctp else []),
+        atom("sctp"): atom("kernel") if sctp else atom("unavailable"),
     }

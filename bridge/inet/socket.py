@@ -75,7 +75,7 @@ class InetSocket:
         self.program = program
         self.loop = program.loop
         self.id = program.new_socket_id()
-        self.handle = program.make_handle(self.module, self.id)
+        self.handle = self.make_handle(program)
         self.handle_ext = encode(self.handle)[1:]  # the prefix of every message of this socket
         self.sock = sock
         self.fd = sock.fileno() if sock is not None else -1
@@ -85,6 +85,10 @@ class InetSocket:
         self.stats = Stats()
         program.register(self)
         program.owner_changed(self)
+
+    def make_handle(self, program) -> tuple:
+        """The socket term the BEAM sees; a transport may add to its handle."""
+        return program.make_handle(self.module, self.id)
 
     # -- ownership -------------------------------------------------------------------
 

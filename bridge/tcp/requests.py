@@ -35,6 +35,10 @@ _SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
 any_tcp = socket_of((TcpConnection, TcpListener))
 ENOTCONN = atom("enotconn")
 any_tcp_einval = socket_of((TcpConnection, TcpListener), missing=EINVAL)
+# The inet requests (inet:setopts, getopts, sockname, ... and ownership) are
+# the same for every hosted socket, UDP's included.
+any_inet = socket_of(InetSocket)
+any_inet_einval = socket_of(InetSocket, missing=EINVAL)
 
 
 def family(program, value) -> int:
@@ -211,44 +215,44 @@ def close(program, call, sock):
     return sock.close(call)
 
 
-@request("setopts", any_tcp_einval, proplist)
+@request("setopts", any_inet_einval, proplist)
 def setopts(program, call, sock, options):
     sock.setopts(options)
     return OK
 
 
-@request("getopts", any_tcp_einval, proplist)
+@request("getopts", any_inet_einval, proplist)
 def getopts(program, call, sock, names):
     return (OK, sock.getopts(names))
 
 
-@request("sockname", any_tcp_einval)
+@request("sockname", any_inet_einval)
 def sockname(program, call, sock):
     return (OK, sock.sockname())
 
 
-@request("peername", any_tcp_einval)
+@request("peername", any_inet_einval)
 def peername(program, call, sock):
     return (OK, sock.peername())
 
 
-@request("getstat", any_tcp_einval, proplist)
+@request("getstat", any_inet_einval, proplist)
 def getstat(program, call, sock, names):
     return (OK, sock.getstat(names))
 
 
-@request("owner", any_tcp_einval)
+@request("owner", any_inet_einval)
 def owner(program, call, sock: InetSocket):
     return (OK, sock.owner)
 
 
-@request("getstatus", any_tcp_einval)
+@request("getstatus", any_inet_einval)
 def getstatus(program, call, sock: InetSocket):
     """prim_inet:getstatus/1, which inet:info/1 reports as `states`."""
     return (OK, sock.status())
 
 
-@request("set_owner", any_tcp, pid)
+@request("set_owner", any_inet, pid)
 def set_owner(program, call, sock: InetSocket, new_owner):
     """The last step of controlling_process/2; only the owner may take it."""
     if call.caller != sock.owner:

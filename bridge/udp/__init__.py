@@ -1,0 +1,6 @@
+"""UDP sockets hosted by the port program: gen_udp's semantics, inet_drv's rules.
+
+Importing the package registers its requests with the dispatcher.
+"""
+
+from . import requests  # noqa: F401

@@ -1,0 +1,112 @@
+"""The UDP requests (PROTOCOL.md, "UDP"): open, sendto, connect, recv and close.
+The inet requests (setopts, getopts, sockname, peername, getstat, owner,
+set_owner, getstatus) are the shared ones of bridge/tcp/requests.py.
+
+A socket that is gone answers as gen_udp answers for a closed port: `closed`
+(gen_udp finds no socket before it looks at anything else). Arguments are
+checked after that, so a closed socket wins over a bad argument there too.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from ..errors import RequestError, oserror_atom
+from ..etf.terms import atom
+from ..inet import options as opt
+from ..requests import INFINITY, OK, any_term, binary, fail, non_neg_int, proplist, request, \
+    socket_of
+from .. import sockaddr
+from ..netns import socket_in
+from .socket import UdpSocket, UdpState, apply_option, python_address
+
+UNDEFINED = atom("undefined")
+
+a_udp_socket = socket_of(UdpSocket)
+_UINT32_MAX = 0xFFFFFFFF
+
+
+def family(program, value) -> int:
+    return sockaddr.family_of(value)
+
+
+def recv_length(program, value) -> int:
+    # prim_inet:recvfrom accepts any 32-bit length, and the driver ignores it.
+    if type(value) is not int or not 0 <= value <= _UINT32_MAX:
+        fail()
+    return value
+
+
+def recv_timeout(program, value) -> float | None:
+    if value == INFINITY and not isinstance(value, bool):
+        return None
+    if type(value) is not int or not 0 <= value < _UINT32_MAX:
+        fail()
+    return value / 1000.0
+
+
+@request("udp_open", family, any_term, non_neg_int, proplist)
+def udp_open(program, call, fam, bind_ip, bind_port, options):
+    """inet:open_bind (inet:open for a Unix socket): a datagram socket with its
+    options set, then bound; an IP socket is always bound, to any:0 when told
+    nothing. A leading {netns, Path} creates it in that network namespace."""
+    netns = None
+    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
+        netns, options = options[0][1], options[1:]
+        if not isinstance(netns, (bytes, bytearray, memoryview)):
+            fail()
+        netns = bytes(netns)
+    try:
+        if netns is not None:
+            sock = socket_in(netns, fam, socket.SOCK_DGRAM)
+        else:
+            sock = socket.socket(fam, socket.SOCK_DGRAM)
+    except OSError as exc:
+        raise RequestError(oserror_atom(exc)) from None
+    opts = opt.InetOptions()
+    opts.netns = netns
+    state = UdpState()
+    passive_due = False
+    try:
+        for item in options:
+            passive_due = apply_option(sock, fam, opts, state, item) or passive_due
+        if fam != socket.AF_UNIX:
+            sock.bind(sockaddr.to_python(
+                fam, sockaddr.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
+        elif bind_ip != UNDEFINED:
+            sock.bind(sockaddr.to_python(fam, bind_ip, 0))
+    except RequestError:
+        sock.close()
+        raise
+    except OSError as exc:
+        sock.close()
+        raise RequestError(oserror_atom(exc)) from None
+    udp = UdpSocket(program, sock, fam, call.caller, opts, state)
+    if passive_due:
+        udp.passive_message()
+    return (OK, udp.handle)
+
+
+@request("udp_sendto", a_udp_socket, any_term, any_term, any_term, binary)
+def udp_sendto(program, call, sock, address, port, anc, data):
+    """One datagram to Address (ignored on a connected socket, as the driver does
+    after checking it)."""
+    if not isinstance(anc, list):
+        fail()
+    return sock.sendto(python_address(sock.family, address, port), anc, data)
+
+
+@request("udp_connect", a_udp_socket, any_term, any_term)
+def udp_connect(program, call, sock, address, port):
+    return sock.connect(python_address(sock.family, address, port))
+
+
+@request("udp_recv", a_udp_socket, recv_length, recv_timeout)
+def udp_recv(program, call, sock, _length, wait):
+    return sock.recv(call, wait)
+
+
+@request("udp_close", a_udp_socket)
+def udp_close(program, call, sock):
+    sock.close()
+    return OK

@@ -1,0 +1,573 @@
+%% gen_udp on Python-hosted sockets: a udp_module for gen_udp, and the inet
+%% functions gen_udp and inet dispatch to for {'$inet', pyinet_udp, Handle}.
+%%
+%% Use it as gen_udp:open(Port, [{udp_module, pyinet_udp} | Opts]), or node-wide
+%% with an inetrc line {udp, pyinet_udp}. Options are validated by OTP's own
+%% inet:udp_options/2; what they mean is carried out by the port program.
+%%
+%% gen_udp hands a module socket's calls over as they come (send/3,4,5 with
+%% whatever destination, recv/2,3, connect/3), where for a port it first finds
+%% the socket's family module (inet_udp, inet6_udp or local_udp) and calls that.
+%% This module does what gen_udp and that family module would do: it carries
+%% the family in the handle, so it resolves names and matches destinations as
+%% the family module does, and, since gen_udp looks the socket up before
+%% anything else, a socket that is closed answers {error, closed} whatever
+%% else is wrong with the call.
+%%
+%% gen_udp strips the family atoms (inet, inet6, local) along with udp_module,
+%% so the family comes from the last {ip, _} or {ifaddr, _} option: an 8-tuple
+%% is IPv6, {local, Path} a Unix domain socket, anything else IPv4. (With an
+%% inetrc, gen_udp:open(P, [inet6]) picks inet6_udp, OTP's own, by the atom.)
+%%
+%% Where OTP 25.2.3 itself misbehaves, pyinet does what was meant:
+%% - a passive recv in binary mode on a Unix domain socket raises
+%%   function_clause in prim_inet:split/3 there; here it returns the datagram;
+%% - getopts(multicast_if) answers bytes inet_drv never wrote (different on
+%%   every run); here it is the kernel's value, an address for IPv4 and an
+%%   interface index for IPv6;
+%% - a connected socket with recvtos, recvttl or recvtclass makes inet_drv read
+%%   an uninitialised msghdr (it has crashed the emulator here); here its
+%%   datagrams come with [] as their ancillary data, which is what OTP shows
+%%   when it does not crash;
+%% - {fd, N} is {error, enotsup}: the port program cannot use a descriptor of
+%%   the BEAM's process.
+%% And gen_udp:connect/2 (a sockaddr map) takes ports only, so it cannot reach
+%% this module; pyinet_udp:connect/2 is there to be called directly.
+-module(pyinet_udp).
+
+%% gen_udp udp_module callbacks.
+-export([getserv/1, getaddr/1, getaddr/2, translate_ip/1, family/0,
+         open/1, open/2, send/2, send/3, send/4, send/5, recv/2, recv/3, connect/2, connect/3,
+         close/1, controlling_process/2, fdopen/2]).
+
+%% inet dispatch for module sockets.
+-export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
+         monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
+
+-include("pyinet_inet.hrl").
+
+%% inet_int.hrl's record of what inet:udp_options/2 returns (see pyinet_inet.hrl).
+-record(udp_opts,
+        {ifaddr,
+         port   = 0,
+         fd     = -1,
+         opts   = [{active, true}]}).
+
+-define(SOCKET(Router, Port, Id, Family), {'$inet', ?MODULE, {Router, Port, Id, Family}}).
+-define(RECBUF, (8 * 1024)).
+
+-type family() :: inet | inet6 | local.
+-type socket() :: {'$inet', ?MODULE, {pid(), port(), pos_integer(), family()}}.
+-export_type([socket/0]).
+
+%%% Name resolution, as the family modules of OTP do it.
+
+-spec getserv(atom() | inet:port_number()) -> {ok, inet:port_number()} | {error, term()}.
+getserv(Port) when is_integer(Port) -> {ok, Port};
+getserv(Name) when is_atom(Name) -> inet:getservbyname(Name, udp).
+
+getaddr(Address) -> (family_module(Address)):getaddr(Address).
+getaddr(Address, Timer) -> (family_module(Address)):getaddr(Address, Timer).
+
+translate_ip(IP) -> inet:translate_ip(IP, inet).
+
+family() -> inet.
+
+family_module(Address) -> options_module(family_of(Address)).
+
+family_of(IP) when tuple_size(IP) =:= 8 -> inet6;
+family_of(#{family := inet6}) -> inet6;
+family_of({local, _}) -> local;
+family_of(#{family := local}) -> local;
+family_of(_) -> inet.
+
+options_module(inet) -> inet_udp;
+options_module(inet6) -> inet6_udp;
+options_module(local) -> local_udp.
+
+%%% Open.
+
+-spec open(inet:port_number()) -> {ok, socket()} | {error, term()}.
+open(Port) ->
+    open(Port, []).
+
+-spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
+open(Port, Opts) ->
+    Family = option_family(Opts, inet),
+    %% local_udp:getserv/1 and open/2 take port 0 only.
+    Family =:= local andalso Port =/= 0 andalso error(function_clause),
+    %% inet_udp asks for an 8 KiB receive buffer; inet6_udp and local_udp do not.
+    Prefix = case Family of
+                 inet -> [{port, Port}, {recbuf, ?RECBUF}];
+                 _ -> [{port, Port}]
+             end,
+    case inet:udp_options(Prefix ++ Opts, options_module(Family)) of
+        {error, Reason} ->
+            exit(Reason);
+        {ok, #udp_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
+            %% {fd, N} names a descriptor of the BEAM's process, which the
+            %% port program cannot use.
+            {error, enotsup};
+        {ok, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}} ->
+            valid_bind(Family, BAddr, BPort) orelse exit(badarg),
+            with_router(fun(Router, RPort) ->
+                                pyinet_request:call(
+                                  Router, RPort,
+                                  {udp_open, Family, BAddr, BPort,
+                                   netns(Fd) ++ driver_order(SockOpts)})
+                        end)
+    end.
+
+%% inet:udp_options/2 carries {netns, Path} in the fd field; the port program
+%% creates the socket in that namespace. It goes first in the options, where
+%% the port program looks for it.
+netns([{netns, NS}]) -> [{netns, NS}];
+netns(_) -> [].
+
+%% The family the last {ip, _} or {ifaddr, _} names, as inet:udp_module/1 finds it.
+option_family(Opts, Default) ->
+    lists:foldl(fun({ip, IP}, _) -> family_of(IP);
+                   ({ifaddr, A}, _) -> family_of(A);
+                   (_, F) -> F
+                end, Default, Opts).
+
+%% The guards of inet_udp:open/2, inet6_udp:open/2 and local_udp:open/2.
+valid_bind(_, BAddr, _) when is_map(BAddr) -> true;
+valid_bind(inet, BAddr, BPort) ->
+    is_port_number(BPort) andalso (BAddr =:= undefined orelse is_ip4(BAddr));
+valid_bind(inet6, BAddr, BPort) ->
+    is_port_number(BPort) andalso (BAddr =:= undefined orelse is_ip6(BAddr));
+valid_bind(local, undefined, 0) -> true;
+valid_bind(local, {local, _}, 0) -> true;
+valid_bind(local, _, _) -> false.
+
+is_port_number(P) -> is_integer(P) andalso ?port(P).
+
+is_ip4({A, B, C, D}) when is_integer(A), is_integer(B), is_integer(C), is_integer(D) ->
+    ?ip(A, B, C, D);
+is_ip4(_) -> false.
+
+is_ip6({A, B, C, D, E, F, G, H})
+  when is_integer(A), is_integer(B), is_integer(C), is_integer(D), is_integer(E),
+       is_integer(F), is_integer(G), is_integer(H) ->
+    ?ip6(A, B, C, D, E, F, G, H);
+is_ip6(_) -> false.
+
+%% prim_inet:setopts/2 encodes the options last first, and the driver applies
+%% them in that order.
+driver_order(Opts) ->
+    lists:reverse(Opts).
+
+with_router(Fun) ->
+    case pyinet_pool:pick() of
+        {ok, {Router, Port}} -> Fun(Router, Port);
+        {error, _} = Error -> Error
+    end.
+
+%%% Send, as gen_udp's clauses for a port and then the family module's.
+
+-spec send(socket(), iodata()) -> ok | {error, term()}.
+send(?SOCKET(_, _, _, Family) = S, Packet) ->
+    family_layer(S, fun() -> sendto(S, default_destination(Family), [], Packet) end).
+
+%% inet_udp, inet6_udp and local_udp:send/2: a connected socket ignores it.
+default_destination(local) -> {local, <<>>};
+default_destination(_) -> {any, 0}.
+
+-spec send(socket(), term(), iodata()) -> ok | {error, term()}.
+send(S, Destination, Packet) ->
+    send(S, Destination, [], Packet).
+
+-spec send(socket(), term(), term(), iodata()) -> ok | {error, term()}.
+send(S, #{family := Fam} = Destination, AncData, Packet)
+  when (Fam =:= inet orelse Fam =:= inet6) andalso is_list(AncData) ->
+    family_layer(S, fun() -> family_send(S, inet:ensure_sockaddr(Destination), AncData, Packet) end);
+send(S, {_, _} = Destination, PortZero = AncData, Packet) ->
+    %% Destination is complete, so PortZero is redundant and must be 0.
+    if
+        PortZero =:= 0 ->
+            family_layer(S, fun() -> family_send(S, Destination, [], Packet) end);
+        is_integer(PortZero) ->
+            {error, einval};
+        is_list(AncData) ->
+            family_layer(S, fun() -> family_send(S, Destination, AncData, Packet) end)
+    end;
+send(S, Host, Port, Packet) ->
+    send(S, Host, Port, [], Packet).
+
+-spec send(socket(), term(), term(), inet:ancillary_data(), iodata()) -> ok | {error, term()}.
+send(S, Host, Port, AncData, Packet) when is_list(AncData) ->
+    family_layer(
+      S, fun() ->
+                 Mod = socket_module(S),
+                 case Mod:getaddr(Host) of
+                     {ok, IP} ->
+                         case Mod:getserv(Port) of
+                             {ok, P} -> family_send(S, {IP, P}, AncData, Packet);
+                             {error, einval} -> exit(badarg);
+                             Error -> Error
+                         end;
+                     {error, einval} -> exit(badarg);
+                     Error -> Error
+                 end
+         end).
+
+%% The send/4 clauses of the socket's family module.
+family_send(?SOCKET(_, _, _, inet) = S, Arg2, Arg3, Data) -> inet_send(S, Arg2, Arg3, Data);
+family_send(?SOCKET(_, _, _, inet6) = S, Arg2, Arg3, Data) -> inet6_send(S, Arg2, Arg3, Data);
+family_send(?SOCKET(_, _, _, local) = S, Arg2, Arg3, Data) -> local_send(S, Arg2, Arg3, Data).
+
+inet_send(S, {A, B, C, D} = IP, Port, Data) when ?ip(A, B, C, D), ?port(Port) ->
+    sendto(S, {IP, Port}, [], Data);
+inet_send(S, #{addr := {A, B, C, D}, port := Port} = SockAddr, AncData, Data)
+  when ?ip(A, B, C, D), ?port(Port), is_list(AncData) ->
+    sendto(S, SockAddr, AncData, Data);
+inet_send(S, {{A, B, C, D}, Port} = Addr, AncData, Data)
+  when ?ip(A, B, C, D), ?port(Port), is_list(AncData) ->
+    sendto(S, Addr, AncData, Data);
+inet_send(S, {inet, {{A, B, C, D}, Port}}, AncData, Data)
+  when ?ip(A, B, C, D), ?port(Port), is_list(AncData) ->
+    sendto(S, {{A, B, C, D}, Port}, AncData, Data);
+inet_send(S, {inet, {loopback, Port}}, AncData, Data) when ?port(Port), is_list(AncData) ->
+    sendto(S, {loopback, Port}, AncData, Data).
+
+inet6_send(S, {A, B, C, D, E, F, G, H} = IP, Port, Data)
+  when ?ip6(A, B, C, D, E, F, G, H), ?port(Port) ->
+    sendto(S, {IP, Port}, [], Data);
+inet6_send(S, #{addr := {A, B, C, D, E, F, G, H}, port := Port} = SockAddr, AncData, Data)
+  when ?ip6(A, B, C, D, E, F, G, H), ?port(Port), is_list(AncData) ->
+    sendto(S, SockAddr, AncData, Data);
+inet6_send(S, {{A, B, C, D, E, F, G, H}, Port} = Addr, AncData, Data)
+  when ?ip6(A, B, C, D, E, F, G, H), ?port(Port), is_list(AncData) ->
+    sendto(S, Addr, AncData, Data);
+inet6_send(S, {inet6, {{A, B, C, D, E, F, G, H}, Port}}, AncData, Data)
+  when ?ip6(A, B, C, D, E, F, G, H), ?port(Port), is_list(AncData) ->
+    sendto(S, {{A, B, C, D, E, F, G, H}, Port}, AncData, Data);
+inet6_send(S, {inet6, {loopback, Port}}, AncData, Data) when ?port(Port), is_list(AncData) ->
+    sendto(S, {loopback, Port}, AncData, Data).
+
+local_send(S, {local, _} = Addr, 0, Data) ->
+    sendto(S, Addr, [], Data);
+local_send(S, {local, _} = Addr, AncData, Data) when is_list(AncData) ->
+    sendto(S, Addr, AncData, Data).
+
+%% prim_inet:sendto/4: a destination it can encode and iodata, else einval;
+%% the ancillary data the port program checks as the driver does.
+sendto(?SOCKET(R, P, Id, _), Address, AncData, Data) ->
+    case destination(Address) of
+        {ok, Addr, Port} ->
+            try packet(Data) of
+                Bin -> {reached, pyinet_request:call(R, P, {udp_sendto, Id, Addr, Port, AncData, Bin})}
+            catch error:badarg ->
+                    {error, einval}
+            end;
+        error ->
+            {error, einval}
+    end.
+
+%% The datagram as port_command/2 takes iodata for the driver: a bitstring of
+%% less than a byte counts as nothing, any other is badarg.
+packet(Data) ->
+    try iolist_to_binary(Data)
+    catch error:badarg -> iolist_to_binary(drop_bits(Data))
+    end.
+
+drop_bits(B) when is_bitstring(B), bit_size(B) < 8 -> <<>>;
+drop_bits([H | T]) -> [drop_bits(H) | drop_bits(T)];
+drop_bits(Other) -> Other.
+
+destination({local, Path}) ->
+    case local_path(Path) of
+        {ok, Bin} -> {ok, {local, Bin}, 0};
+        error -> error
+    end;
+destination(#{} = SockAddr) -> {ok, SockAddr, 0};
+destination({Addr, Port}) -> {ok, Addr, Port}.
+
+%% As prim_inet encodes {local, Path}: a binary as it is, anything else as a
+%% file name; at most 255 bytes.
+local_path(Path) when is_binary(Path) ->
+    case byte_size(Path) =< 255 of
+        true -> {ok, Path};
+        false -> error
+    end;
+local_path(Path) ->
+    try unicode:characters_to_binary(Path, file:native_name_encoding()) of
+        Bin when is_binary(Bin), byte_size(Bin) =< 255 -> {ok, Bin};
+        _ -> error
+    catch error:badarg -> error
+    end.
+
+%% What gen_udp does after it found a port's family module happens only for an
+%% open socket: for a closed one it answers {error, closed} instead. Fun
+%% returns {reached, Reply} when the call reached the port program, which
+%% answers closed itself; any other outcome asks whether the socket is open.
+family_layer(S, Fun) ->
+    try Fun() of
+        {reached, Reply} -> Reply;
+        Other -> unless_closed(S, fun() -> Other end)
+    catch Class:Reason:Stack ->
+            unless_closed(S, fun() -> erlang:raise(Class, Reason, Stack) end)
+    end.
+
+unless_closed(?SOCKET(R, P, Id, _), Then) ->
+    case pyinet_request:call(R, P, {owner, Id}) of
+        {ok, _} -> Then();
+        _ -> {error, closed}
+    end.
+
+socket_module(?SOCKET(_, _, _, Family)) ->
+    options_module(Family).
+
+%%% Receive.
+
+-spec recv(socket(), non_neg_integer()) -> {ok, term()} | {error, term()}.
+recv(S, Length) ->
+    recv(S, Length, infinity).
+
+%% Length is checked (prim_inet:recvfrom/3 wants 32 bits of it) and ignored: a
+%% recv returns one datagram, truncated to the socket's buffer.
+-spec recv(socket(), non_neg_integer(), timeout()) -> {ok, term()} | {error, term()}.
+recv(?SOCKET(R, P, Id, _), Length, Timeout) ->
+    pyinet_request:call(R, P, {udp_recv, Id, Length, Timeout}).
+
+%%% Connect.
+
+-spec connect(socket(), term(), term()) -> ok | {error, term()}.
+connect(S, Address, Port) ->
+    family_layer(
+      S, fun() ->
+                 case (socket_module(S)):getaddr(Address) of
+                     {ok, IP} -> family_connect(S, IP, Port);
+                     Error -> Error
+                 end
+         end).
+
+%% inet_udp:connect/2 and inet6_udp:connect/2 (gen_udp:connect/2 takes ports only).
+-spec connect(socket(), socket:sockaddr_in() | socket:sockaddr_in6()) -> ok | {error, term()}.
+connect(?SOCKET(_, _, _, Family) = S, #{family := Family} = SockAddr)
+  when Family =:= inet; Family =:= inet6 ->
+    family_layer(S, fun() ->
+                            case destination(SockAddr) of
+                                {ok, Addr, Port} -> connect_to(S, Addr, Port);
+                                error -> {error, einval}
+                            end
+                    end).
+
+family_connect(?SOCKET(_, _, _, inet) = S, {A, B, C, D} = IP, Port)
+  when ?ip(A, B, C, D), ?port(Port) ->
+    connect_to(S, IP, Port);
+family_connect(?SOCKET(_, _, _, inet6) = S, {A, B, C, D, E, F, G, H} = IP, Port)
+  when ?ip6(A, B, C, D, E, F, G, H), ?port(Port) ->
+    connect_to(S, IP, Port);
+family_connect(?SOCKET(_, _, _, local) = S, {local, Path}, 0) ->
+    case local_path(Path) of
+        {ok, Bin} -> connect_to(S, {local, Bin}, 0);
+        error -> {error, einval}
+    end.
+
+connect_to(?SOCKET(R, P, Id, _), Addr, Port) ->
+    {reached, pyinet_request:call(R, P, {udp_connect, Id, Addr, Port})}.
+
+%%% Close and ownership.
+
+-spec close(socket()) -> ok.
+close(?SOCKET(R, P, Id, _) = S) ->
+    %% As inet:udp_close/1.
+    receive
+        {udp_closed, S} -> ok
+    after 0 ->
+            _ = pyinet_request:call(R, P, {udp_close, Id}),
+            receive {udp_closed, S} -> ok after 0 -> ok end
+    end.
+
+%% inet:udp_controlling_process/2, step by step, its quirks included: on a
+%% closed socket it fails a match, and when the new owner is dead it answers
+%% {error, badarg} with the socket left passive.
+-spec controlling_process(socket(), pid()) -> ok | {error, term()}.
+controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
+    case pyinet_request:call(R, P, {owner, Id}) of
+        {ok, NewOwner} ->
+            ok;
+        {ok, Pid} when Pid =/= self() ->
+            {error, not_owner};
+        _ ->
+            {ok, A0} = getopt(S, active),
+            ok = setopts(S, [{active, false}]),
+            sync_input(S, NewOwner),
+            case give(R, P, Id, NewOwner) of
+                ok -> ok = setopts(S, [{active, A0}]);
+                Error -> Error
+            end
+    end.
+
+give(R, P, Id, NewOwner) ->
+    case node(NewOwner) =:= node() andalso not is_process_alive(NewOwner) of
+        true -> {error, badarg};
+        false -> pyinet_request:call(R, P, {set_owner, Id, NewOwner})
+    end.
+
+%% inet:udp_sync_input/2 moves these and nothing else (a datagram with
+%% ancillary data stays where it is).
+sync_input(S, Owner) ->
+    receive
+        {sctp, S, _, _, _} = Msg -> sync_input(S, Owner, Msg);
+        {udp, S, _, _, _} = Msg -> sync_input(S, Owner, Msg);
+        {udp_closed, S} = Msg -> sync_input(S, Owner, Msg);
+        {S, {data, _}} = Msg -> sync_input(S, Owner, Msg);
+        {inet_async, S, _, _} = Msg -> sync_input(S, Owner, Msg);
+        {inet_reply, S, _} = Msg -> sync_input(S, Owner, Msg)
+    after 0 ->
+            ok
+    end.
+
+sync_input(S, Owner, Msg) ->
+    Owner ! Msg,
+    sync_input(S, Owner).
+
+-spec fdopen(integer(), [term()]) -> {error, enotsup}.
+fdopen(_Fd, _Opts) ->
+    {error, enotsup}.
+
+%%% inet.
+
+-spec setopts(socket(), [term()]) -> ok | {error, term()}.
+setopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
+    case normalize_setopts(Opts, []) of
+        {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
+        Error -> Error
+    end;
+setopts(_, Opts) ->
+    %% inet:setopts/2 on a port walks Opts with a list comprehension.
+    error({bad_generator, Opts}).
+
+-spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
+getopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
+    case lists:all(fun valid_getopt/1, Opts) of
+        true ->
+            case pyinet_request:call(R, P, {getopts, Id, Opts}) of
+                %% As inet:getopts/2 reports it for a port: a file name.
+                {ok, Values} -> {ok, [netns_name(V) || V <- Values]};
+                Error -> Error
+            end;
+        false -> {error, einval}
+    end.
+
+%% prim_inet:getopt/2.
+getopt(S, Name) ->
+    case getopts(S, [Name]) of
+        {ok, [{_, Value}]} -> {ok, Value};
+        Error -> Error
+    end.
+
+-spec sockname(socket()) -> {ok, term()} | {error, term()}.
+sockname(?SOCKET(R, P, Id, _)) ->
+    pyinet_request:call(R, P, {sockname, Id}).
+
+-spec peername(socket()) -> {ok, term()} | {error, term()}.
+peername(?SOCKET(R, P, Id, _)) ->
+    pyinet_request:call(R, P, {peername, Id}).
+
+-spec socknames(socket()) -> {ok, [term()]} | {error, term()}.
+socknames(S) ->
+    case sockname(S) of
+        {ok, Addr} -> {ok, [Addr]};
+        Error -> Error
+    end.
+
+-spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
+getstat(?SOCKET(R, P, Id, _), What) when is_list(What) ->
+    pyinet_request:call(R, P, {getstat, Id, What}).
+
+-spec monitor(socket()) -> reference().
+monitor(?SOCKET(R, _P, _Id, _) = S) ->
+    pyinet_router:monitor_socket(R, S).
+
+-spec cancel_monitor(reference()) -> boolean().
+cancel_monitor(MRef) when is_reference(MRef) ->
+    lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
+
+%% As inet:info/1 on a port: the owner, the descriptor's state flags and the
+%% counters; #{states => [closed]} once the socket is gone.
+-spec info(socket()) -> map().
+info(?SOCKET(R, P, Id, _) = S) ->
+    case pyinet_request:call(R, P, {getstatus, Id}) of
+        {ok, States} ->
+            Info = case pyinet_request:call(R, P, {owner, Id}) of
+                       {ok, Pid} -> #{owner => Pid, states => States};
+                       _ -> #{states => States}
+                   end,
+            case getstat(S, inet:stats()) of
+                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
+                _ -> Info
+            end;
+        _ ->
+            #{states => [closed]}
+    end.
+
+-spec socket_to_list(socket()) -> string().
+socket_to_list(?SOCKET(_R, _P, Id, _)) ->
+    "#PyinetSocket<" ++ integer_to_list(Id) ++ ">".
+
+%%% Internal.
+
+%% prim_inet:setopts/2 accepts what encode_opt_val/1 accepts: these shapes, each
+%% value of its option's type; anything else is einval before any option is set.
+normalize_setopts([], Acc) ->
+    {ok, Acc};
+normalize_setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
+    normalize_setopts(Opts, [O | Acc]);
+normalize_setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->
+    normalize_setopts([{raw, {Level, Opt, Bin}} | Opts], Acc);
+normalize_setopts([binary | Opts], Acc) ->
+    normalize_setopts(Opts, [{mode, binary} | Acc]);
+normalize_setopts([list | Opts], Acc) ->
+    normalize_setopts(Opts, [{mode, list} | Acc]);
+normalize_setopts([{netns, NS} | Opts], Acc) when not is_binary(NS) ->
+    %% inet:setopts/2 turns a file name into a binary before prim_inet sees it.
+    normalize_setopts([{netns, filename_to_binary(NS)} | Opts], Acc);
+normalize_setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
+    case is_sockopt_val(Name, Value) of
+        true -> normalize_setopts(Opts, [O | Acc]);
+        false -> {error, einval}
+    end;
+normalize_setopts(_, _) ->
+    {error, einval}.
+
+filename_to_binary(Name) ->
+    try unicode:characters_to_binary(Name, unicode, file:native_name_encoding()) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> Name
+    catch error:_ -> Name
+    end.
+
+netns_name({netns, Bin}) when is_binary(Bin) ->
+    Name = case file:native_name_encoding() of
+               latin1 -> binary_to_list(Bin);
+               utf8 -> case unicode:characters_to_list(Bin) of
+                           L when is_list(L) -> L;
+                           _ -> Bin
+                       end
+           end,
+    {netns, Name};
+netns_name(Other) ->
+    Other.
+
+is_sockopt_val(Name, Value) ->
+    try prim_inet:is_sockopt_val(Name, Value)
+    catch _:_ -> false
+    end.
+
+%% The option names inet:getopts/2 accepts (prim_inet encodes the same names
+%% whatever the protocol; the driver leaves out what a UDP socket lacks).
+valid_getopt({raw, L, O, Size}) -> is_integer(L) andalso is_integer(O)
+                                       andalso is_integer(Size) andalso Size >= 0;
+valid_getopt(Name) when is_atom(Name) ->
+    lists:member(Name, [active, mode, packet, packet_size, header, buffer, deliver,
+                        exit_on_close, send_timeout, send_timeout_close, high_watermark,
+                        low_watermark, high_msgq_watermark, low_msgq_watermark, delay_send,
+                        show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
+                        tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
+                        recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
+                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
+valid_getopt(_) -> false.
