@@ -21,6 +21,7 @@ from typing import Callable
 
 _READ = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 _WRITE = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+_HANGUP = select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR
 
 
 class Timer:
@@ -43,6 +44,7 @@ class EventLoop:
         self._epoll = select.epoll()
         self._readers: dict[int, Callable[[], None]] = {}
         self._writers: dict[int, Callable[[], None]] = {}
+        self._hangups: dict[int, Callable[[], None]] = {}
         self._masks: dict[int, int] = {}
         self._timers: list[tuple[float, int, Timer]] = []
         self._seq = itertools.count()
@@ -70,10 +72,21 @@ class EventLoop:
         if self._writers.pop(fd, None) is not None:
             self._update(fd)
 
+    def add_hangup(self, fd: int, callback: Callable[[], None]) -> None:
+        """Call `callback` once when the peer shuts down or the socket fails
+        (EPOLLRDHUP, HUP, ERR), whether or not anyone reads from it."""
+        self._hangups[fd] = callback
+        self._update(fd)
+
+    def remove_hangup(self, fd: int) -> None:
+        if self._hangups.pop(fd, None) is not None:
+            self._update(fd)
+
     def forget(self, fd: int) -> None:
         """Drop every interest in `fd` (call before closing it)."""
         self._readers.pop(fd, None)
         self._writers.pop(fd, None)
+        self._hangups.pop(fd, None)
         if self._masks.pop(fd, None) is not None:
             try:
                 self._epoll.unregister(fd)
@@ -81,7 +94,8 @@ class EventLoop:
                 pass
 
     def _update(self, fd: int) -> None:
-        mask = (_READ if fd in self._readers else 0) | (_WRITE if fd in self._writers else 0)
+        mask = ((_READ if fd in self._readers else 0) | (_WRITE if fd in self._writers else 0)
+                | (_HANGUP if fd in self._hangups else 0))
         old = self._masks.get(fd)
         if mask == old:
             return
@@ -124,8 +138,13 @@ class EventLoop:
     def run_once(self) -> None:
         timeout = self._poll_timeout()
         events = self._epoll.poll(timeout)
-        readers, writers = self._readers, self._writers
+        readers, writers, hangups = self._readers, self._writers, self._hangups
         for fd, mask in events:
+            if mask & _HANGUP:
+                cb = hangups.get(fd)
+                if cb is not None:
+                    self.remove_hangup(fd)  # once: the condition stays, epoll would repeat it
+                    cb()
             # Output first, as erts_check_io schedules ready_output before
             # ready_input: it decides which error a blocked sender sees when a
             # reset makes a socket readable and writable at once.

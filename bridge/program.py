@@ -59,11 +59,13 @@ class PortProgram:
         # Owners whose mailboxes the client found too long: their sockets stop
         # reading from the network until the client says resume.
         self.paused_owners: set = set()
+        self._acks: dict[int, int] = {}  # socket id -> bytes no longer outstanding
         self._stdin_is_file = False
         self._control = {
             "init": self._control_init,
             "down": self._control_down,
             "pause": self._control_pause,
+            "send": self._control_send,
             "resume": self._control_resume,
         }
 
@@ -83,6 +85,7 @@ class PortProgram:
             # stdin is a regular file (a replayed trace, a test): always readable.
             self._stdin_is_file = True
             self.loop.call_soon(self._on_stdin)
+        self.loop.add_idle(self._flush_acks)
         self.loop.add_idle(self.writer.flush)
         from .admin import LagMeter
         self.lag = LagMeter(self.loop)
@@ -129,6 +132,16 @@ class PortProgram:
 
     def owner_changed(self, sock) -> None:
         self.control(atom("owner"), sock.handle, sock.owner)
+
+    def ack(self, sid: int, credit: int) -> None:
+        """Bytes the client counted as outstanding on socket `sid` are gone
+        (written to the kernel); told once per loop iteration."""
+        self._acks[sid] = self._acks.get(sid, 0) + credit
+
+    def _flush_acks(self) -> None:
+        if self._acks:
+            acks, self._acks = self._acks, {}
+            self.control(atom("acked"), list(acks.items()))
 
     def watch(self, pid) -> None:
         """Ask the client to tell us ({down, Pid, Reason}) when `pid` exits."""
@@ -246,6 +259,13 @@ class PortProgram:
         port = info.get(atom("port"), self.port)
         self.router, self.port = router, port
 
+    def _control_send(self, sid, data) -> None:
+        """A send the client did not wait for (PROTOCOL.md, "Flow control")."""
+        sock = self.sockets.get(sid) if type(sid) is int else None
+        send = getattr(sock, "send_no_reply", None)
+        if send is not None and isinstance(data, (bytes, memoryview)):
+            send(data)
+
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)
         self._owner_flow_changed(pid)
@@ -303,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr,
                         level=getattr(logging, args.log_level.upper(), logging.WARNING),
                         format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
-    from . import admin, tcp  # noqa: F401  (they register their requests)
+    from . import admin, sctp, tcp, udp  # noqa: F401  (they register their requests)
     loop = EventLoop()
     program = PortProgram(loop)
     if args.trace:

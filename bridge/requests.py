@@ -70,6 +70,24 @@ class Call:
         return f"<Call {self.caller} {self.ref!r}{' replied' if self.replied else ''}>"
 
 
+class _NoReply(Call):
+    """The call of a send the client did not wait for: its reply goes nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None, None)
+
+    def reply(self, term) -> None:
+        pass
+
+    def reply_ok_binary(self, data) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return "<NO_REPLY>"
+
+
+NO_REPLY = _NoReply()
+
 Handler = Callable[..., Any]
 REQUESTS: dict[str, tuple[Handler, tuple]] = {}
 

@@ -27,7 +27,7 @@ from .. import packet as packets
 from ..active import MULTI, ONCE, PASSIVE
 from ..errors import RequestError, posix_atom
 from ..etf.terms import atom
-from ..requests import CLOSED, DEFERRED, EINVAL, OK, Call
+from ..requests import CLOSED, DEFERRED, EINVAL, NO_REPLY, OK, Call
 from . import messages as msg
 from ..inet.socket import ENOTCONN, OPEN, InetSocket
 from .receiver import TCP_MAX_PACKET_SIZE, PacketError, ReceiveBuffer
@@ -36,6 +36,13 @@ from .sendqueue import SendQueue
 log = logging.getLogger("bridge.tcp")
 
 RAW = packets.PACKET_TYPES[0]
+
+_SENDABLE = atom("sendable")
+_UNSENDABLE = atom("unsendable")
+_BUSY_CTL = atom("busy")
+# The client counts each send as its size plus this: the largest packet header
+# (4 bytes) that this program may add, so its count is never below the queue.
+SEND_COUNT_MARGIN = 4
 
 TIMEOUT = atom("timeout")
 EALREADY = atom("ealready")
@@ -86,8 +93,40 @@ class TcpConnection(InetSocket):
         self.shutdown_wr_done = False
         self.pending_shutdown: int | None = None
         self._prefix = msg.TcpMessagePrefix()
+        self.sendable = False
+        self._announced_high = 0
         if opts.active.active:
             self._select(True)
+        self._set_sendable(True)
+
+    # -- sends that need no reply --------------------------------------------------------
+    #
+    # While a socket is connected and has seen no error, no end of input and no
+    # shutdown, the client may send without waiting for the reply, counting what
+    # is outstanding (PROTOCOL.md, "Flow control"): in that state inet_drv
+    # answers `ok` to every send that does not reach the high watermark. Any
+    # event that could make a send fail makes the socket unsendable *before* any
+    # reply or message that tells of it, so nobody can observe the difference.
+
+    def _set_sendable(self, on: bool) -> None:
+        if on and self.connected and not self.exited and self.pending_shutdown is None:
+            self.sendable = True
+            self._announced_high = self.opts.high_watermark
+            self.program.control(_SENDABLE, self.id, self.opts.high_watermark)
+            self.loop.add_hangup(self.fd, self._on_hangup)
+        elif not on and self.sendable:
+            self.sendable = False
+            self.program.control(_UNSENDABLE, self.id)
+            if self.sock is not None:
+                self.loop.remove_hangup(self.fd)
+
+    def _on_hangup(self) -> None:
+        # The peer finished sending or the socket failed: a later write may fail.
+        self._set_sendable(False)
+
+    def send_no_reply(self, data) -> None:
+        """A send the client counted as outstanding and did not wait for."""
+        self.send(NO_REPLY, data)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else ("closed" if self.sock is None else "read-closed")
@@ -286,6 +325,7 @@ class TcpConnection(InetSocket):
 
     def _recv_closed(self) -> int:
         """tcp_recv_closed: the peer closed its side."""
+        self._set_sendable(False)
         blocking_send = self._fail_busy_sender(CLOSED)
         if not blocking_send:
             self.delayed_close_send = True
@@ -308,6 +348,7 @@ class TcpConnection(InetSocket):
 
     def _recv_error(self, err: int) -> int:
         """tcp_recv_error: reading failed."""
+        self._set_sendable(False)
         self._fail_busy_sender(CLOSED)
         if not self.opts.active.active:
             self._cancel_recv_timer()
@@ -398,6 +439,8 @@ class TcpConnection(InetSocket):
 
     def options_changed(self, old_active: int, old_ptype) -> None:
         self._configure_receiver()
+        if self.sendable and self.opts.high_watermark != self._announced_high:
+            self._set_sendable(True)
         if self.exited or not self.connected:
             return
         active = self.opts.active.mode
@@ -451,24 +494,27 @@ class TcpConnection(InetSocket):
         else:
             header = b""
         self.stats.sent(size + len(header))
+        # What the client counted for this send while the socket was sendable.
+        credit = size + SEND_COUNT_MARGIN if self.sendable else 0
         txq = self.txq
         if txq:
             txq.append(header)
-            txq.append(data)
+            txq.append(data, credit)
             if txq.size >= o.high_watermark:
                 if o.send_timeout == 0:
                     return (ERROR, TIMEOUT)
-                self.busy_call = call
+                self._enter_busy(call)
                 self.busy_since = self.loop.time()
                 if o.send_timeout is not None:
                     self.send_timer = self.loop.call_later(o.send_timeout / 1000.0, self._send_timeout)
                 return DEFERRED
             return OK
         if not header and not size:
+            self._ack(credit)
             return OK
         if o.delay_send:
             txq.append(header)
-            txq.append(data)
+            txq.append(data, credit)
             if self.delay_timer is None:
                 self.delay_timer = self.loop.call_later(0, self._delayed_output)
             return OK
@@ -483,14 +529,31 @@ class TcpConnection(InetSocket):
             return self._send_error_reply(call, exc.errno or errno.EIO)
         total = len(header) + size
         if n == total:
+            self._ack(credit)
             return OK
         if n < len(header):
             txq.append(header[n:])
-            txq.append(data)
+            txq.append(data, credit)
         else:
-            txq.append(memoryview(data)[n - len(header):])
+            txq.append(memoryview(data)[n - len(header):], credit)
         self._update_writing()
         return OK
+
+    def _enter_busy(self, call: Call) -> None:
+        """The port is busy: the sender waits, and so will every later one."""
+        self.busy_call = call
+        if self.sendable:
+            self.program.control(_BUSY_CTL, self.id, True)
+
+    def _leave_busy(self):
+        call, self.busy_call = self.busy_call, None
+        if call is not None and self.sendable:
+            self.program.control(_BUSY_CTL, self.id, False)
+        return call
+
+    def _ack(self, credit: int) -> None:
+        if credit and self.sendable:
+            self.program.ack(self.id, credit)
 
     def _delayed_output(self) -> None:
         self.delay_timer = None
@@ -518,10 +581,11 @@ class TcpConnection(InetSocket):
                 else:
                     self._send_error(exc.errno or errno.EIO)
                 return
-            left = txq.consume(n)
+            self._ack(txq.consume(n))
+            left = txq.size
             if left <= self.opts.low_watermark and self.busy_call is not None:
                 self._cancel_send_timer()
-                call, self.busy_call = self.busy_call, None
+                call = self._leave_busy()
                 call.reply(OK)
                 self._resume_blocked_sends()
                 if self.sock is None:
@@ -552,7 +616,7 @@ class TcpConnection(InetSocket):
 
     def _send_timeout(self) -> None:
         self.send_timer = None
-        call, self.busy_call = self.busy_call, None
+        call = self._leave_busy()
         if call is not None:
             call.reply((ERROR, TIMEOUT))
         if self.opts.send_timeout_close:
@@ -571,30 +635,34 @@ class TcpConnection(InetSocket):
         self.txq.clear()
         self._update_writing()
         self._cancel_send_timer()
-        call, self.busy_call = self.busy_call, None
+        call = self._leave_busy()
         call.reply((ERROR, reason))
         self._resume_blocked_sends()
         return True
 
     def _send_error_reply(self, call: Call, err: int, shutdown: bool = False):
-        """tcp_send_error for a send that has a caller waiting on this very call."""
-        reason = self._send_or_shutdown_error(err, shutdown, caller_waiting=True)
+        """tcp_send_error for a send that has a caller waiting on this very call
+        (a send nobody waits for leaves the error for the next send, as
+        TCP_ADDF_DELAYED_CLOSE_SEND does when there is no caller)."""
+        reason = self._send_or_shutdown_error(err, shutdown, caller_waiting=call is not NO_REPLY)
         return (ERROR, reason)
 
     def _send_error(self, err: int, shutdown: bool = False) -> None:
         """tcp_send_error from the output path: the caller to tell is the busy one."""
         # The busy state ends before the socket may exit, so that the busy
         # caller hears the error itself, not the `closed` of an exit.
-        busy, self.busy_call = self.busy_call, None
+        busy = self._leave_busy()
         if busy is not None:
             self._cancel_send_timer()
-        reason = self._send_or_shutdown_error(err, shutdown, caller_waiting=busy is not None)
+        reason = self._send_or_shutdown_error(
+            err, shutdown, caller_waiting=busy is not None and busy is not NO_REPLY)
         if busy is not None:
             busy.reply((ERROR, reason))
             self._resume_blocked_sends()
 
     def _send_or_shutdown_error(self, err: int, shutdown: bool, caller_waiting: bool):
         """tcp_send_or_shutdown_error: returns the reason a waiting caller gets."""
+        self._set_sendable(False)
         if not shutdown and err == errno.EPIPE and not self.shutdown_wr_done:
             err = errno.ECONNRESET
         show = err == errno.ECONNRESET and self.opts.show_econnreset
@@ -634,6 +702,8 @@ class TcpConnection(InetSocket):
     def shutdown(self, how: int):
         if not self.connected:
             return (ERROR, ENOTCONN)
+        if how != socket.SHUT_RD:
+            self._set_sendable(False)
         if how != socket.SHUT_RD and self.txq:
             # TCP_ADDF_PENDING_SHUT_WR wins over PENDING_SHUT_RDWR once set.
             if self.pending_shutdown != socket.SHUT_WR:
@@ -697,6 +767,7 @@ class TcpConnection(InetSocket):
 
     def _desc_close(self) -> None:
         """tcp_desc_close: drop buffers and the kernel socket; the handle stays."""
+        self._set_sendable(False)
         self.rb.clear()
         self.txq.clear()
         self.connected = False
@@ -711,6 +782,7 @@ class TcpConnection(InetSocket):
         is what inet:monitor/1 reports (the owner's exit reason)."""
         if self.exited:
             return
+        self._set_sendable(False)
         self.exited = True
         self._cancel_send_timer()
         self._cancel_recv_timer()
@@ -718,7 +790,7 @@ class TcpConnection(InetSocket):
             # A closed port never answers the busy sender: prim_inet:send/3
             # waits ?INET_CLOSE_TIMEOUT for the reply, then monitors the port
             # and takes its 'DOWN' for {error, closed}.
-            call, self.busy_call = self.busy_call, None
+            call = self._leave_busy()
             self.loop.call_at(max(self.loop.time(), self.busy_since + CLOSE_IDLE_TIMEOUT),
                               call.reply, (ERROR, CLOSED))
         # Senders suspended on the busy port resume into a port_command on a

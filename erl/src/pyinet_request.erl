@@ -8,7 +8,7 @@
 -module(pyinet_request).
 
 %% API.
--export([call/2, call/3, send/5]).
+-export([call/2, call/3, send/5, send_no_reply/4]).
 
 %% API.
 
@@ -37,6 +37,18 @@ send(Router, Port, Id, Data, Size) ->
     case deliver(Router, Port, [Prefix, <<Size:32>>, Data]) of
         ok -> wait(MRef);
         closed -> erlang:demonitor(MRef, [flush]), {error, closed}
+    end.
+
+%% A send that is not waited for: {pyinet, {send, Id, Data}}, encoded as send/5
+%% does. Only for a local port and a socket counted as sendable (pyinet_tcp).
+-spec send_no_reply(port(), pos_integer(), iodata(), non_neg_integer()) -> ok | {error, closed}.
+send_no_reply(Port, Id, Data, Size) ->
+    Head = term_to_binary({pyinet, {send, Id, <<>>}}),
+    PrefixSize = byte_size(Head) - 4,
+    <<Prefix:PrefixSize/binary, 0:32>> = Head,
+    try erlang:port_command(Port, [Prefix, <<Size:32>>, Data]) of
+        true -> ok
+    catch error:badarg -> {error, closed}
     end.
 
 %% Internal.

@@ -39,7 +39,10 @@
           %% Owners whose sockets are paused because their mailbox is too long.
           paused = #{} :: #{pid() => true},
           queue_high :: pos_integer(),
-          queue_low :: non_neg_integer()
+          queue_low :: non_neg_integer(),
+          %% Socket id -> {Id, Outstanding, HighWatermark, Busy} for the sockets
+          %% that may be sent to without waiting (see pyinet_tcp:send/2).
+          sendable :: ets:tid()
          }).
 
 %% API.
@@ -89,13 +92,17 @@ await_hello(Index, Port) ->
             case catch binary_to_term(Frame) of
                 {pyinet, {hello, #{protocol := ?PROTOCOL} = Info}} ->
                     Init = #{router => self(), port => Port, index => Index},
+                    Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
+                                                         {read_concurrency, true}]),
+                    persistent_term:put({pyinet_sendable, self()}, Sendable),
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
                     pyinet_pool:joined(self(), Port, Index),
                     {ok, #state{port = Port, index = Index,
                                 os_pid = maps:get(os_pid, Info, undefined),
                                 info = Info,
                                 queue_high = application:get_env(pyinet, owner_queue_high, 2000),
-                                queue_low = application:get_env(pyinet, owner_queue_low, 200)}};
+                                queue_low = application:get_env(pyinet, owner_queue_low, 200),
+                                sendable = Sendable}};
                 {pyinet, {hello, #{protocol := Other}}} ->
                     catch erlang:port_close(Port),
                     {stop, {incompatible_protocol, Other, ?PROTOCOL}};
@@ -174,6 +181,7 @@ handle_info(_Info, State) ->
 
 terminate(Reason, #state{port = Port} = State) ->
     pyinet_pool:left(self()),
+    persistent_term:erase({pyinet_sendable, self()}),
     catch erlang:port_close(Port),
     case Reason of
         normal -> ok;
@@ -229,7 +237,12 @@ control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
     State2#state{sockets = (State2#state.sockets)#{Socket => Pid}};
 control({closed, Socket}, State) ->
     control({closed, Socket, normal}, State);
-control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors} = State) ->
+control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
+                                       sendable = T} = State) ->
+    case Socket of
+        {'$inet', _, {_, _, Id}} -> ets:delete(T, Id);
+        _ -> ok
+    end,
     [Pid ! {'DOWN', MRef, port, Socket, Info} || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
     State1 = State#state{monitors = maps:remove(Socket, Monitors)},
     case Sockets of
@@ -239,6 +252,18 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors} =
         #{} ->
             State1
     end;
+control({sendable, Id, High}, #state{sendable = T} = State) ->
+    ets:insert_new(T, {Id, 0, High, 0}) orelse ets:update_element(T, Id, {3, High}),
+    State;
+control({busy, Id, Busy}, #state{sendable = T} = State) ->
+    catch ets:update_element(T, Id, {4, case Busy of true -> 1; false -> 0 end}),
+    State;
+control({unsendable, Id}, #state{sendable = T} = State) ->
+    ets:delete(T, Id),
+    State;
+control({acked, Acks}, #state{sendable = T} = State) ->
+    [catch ets:update_counter(T, Id, {2, -Bytes}) || {Id, Bytes} <- Acks],
+    State;
 control({watch, Pid}, State) ->
     hold(Pid, watches, State);
 control({unwatch, Pid}, State) ->

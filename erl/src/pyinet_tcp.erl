@@ -24,6 +24,9 @@
 -include("pyinet_inet.hrl").
 
 -define(SOCKET(Router, Port, Id), {'$inet', ?MODULE, {Router, Port, Id}}).
+%% Each send counts as its size plus the largest packet header the port program
+%% may add (bridge/tcp/connection.py, SEND_COUNT_MARGIN).
+-define(SEND_COUNT_MARGIN, 4).
 -define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 
 -type socket() :: {'$inet', ?MODULE, {pid(), port(), pos_integer()}}.
@@ -211,10 +214,37 @@ accept(?SOCKET(R, P, Id), Timeout) when ?is_timeout(Timeout) ->
 -spec send(socket(), iodata()) -> ok | {error, term()}.
 send(?SOCKET(R, P, Id), Data) ->
     try iolist_size(Data) of
-        Size -> pyinet_request:send(R, P, Id, Data, Size)
+        Size ->
+            case can_send_now(R, P, Id, Size) of
+                true -> pyinet_request:send_no_reply(P, Id, Data, Size);
+                false -> pyinet_request:send(R, P, Id, Data, Size)
+            end
     catch error:badarg ->
             {error, einval}
     end.
+
+%% Whether inet_drv would certainly answer this send `ok` at once: the socket is
+%% sendable (connected, no error, no end of input seen), not busy, and nothing
+%% is queued, or what is queued stays below the high watermark. Then the send is written
+%% to the port and not waited for; the port program counts it down as it goes
+%% out. Otherwise the send waits for the port program's answer, which follows
+%% inet_drv's rules (busy, send_timeout, errors) exactly.
+can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
+    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+        undefined ->
+            false;
+        Table ->
+            Count = Size + ?SEND_COUNT_MARGIN,
+            try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}]) of
+                [Outstanding, High, Busy] ->
+                    %% Once busy, inet_drv holds every sender until the queue drains.
+                    Busy =:= 0 andalso (Outstanding =:= Count orelse Outstanding < High)
+            catch error:badarg ->
+                    false
+            end
+    end;
+can_send_now(_Router, _Port, _Id, _Size) ->
+    false.
 
 send(S, Data, _Opts) ->
     send(S, Data).
