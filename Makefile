@@ -17,7 +17,7 @@ export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)
 QUICK ?=
 
-.PHONY: all build demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke
+.PHONY: all build demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp
 
 all: build
 
@@ -52,7 +52,7 @@ build: $(STAMPS)/apt $(STAMPS)/venv
 demo: build
 	@$(ERL) -kernel inetrc '"examples/pyinet.inetrc"' -eval 'demo:main(), halt().'
 
-test: build test-python test-erlang conformance otp-suites
+test: build test-python test-erlang conformance otp-suites test-sctp
 
 test-python: build
 	$(PY) -m pytest -q tests
@@ -70,8 +70,8 @@ conformance: build
 # kernel tests, committed in tests/otp_suites/otp) on pyinet through an inetrc.
 # Fails if pyinet passes fewer cases than native OTP here, less the documented
 # deviations: the numbers are in tests/otp_suites/baseline, the reasons in
-# tests/otp_suites/deviations and slow. About 8 minutes; OTP_SUITES_ALL=1 also
-# runs the slow cases (about 15 minutes more).
+# tests/otp_suites/deviations, open and slow. About 6 minutes; OTP_SUITES_ALL=1
+# also runs the slow cases (about 15 minutes more).
 otp-suites: build
 	@tests/otp_suites/run.sh --check $(if $(OTP_SUITES_ALL),--all,)
 
@@ -82,6 +82,13 @@ bench: build
 # SCTP: directly if this one does, else in a qemu VM (tests/vm/README.md).
 sctp-vm-smoke: $(STAMPS)/venv
 	@tests/vm/with-sctp.sh tests/vm/smoke.sh
+
+# gen_sctp scenarios on real gen_sctp and on pyinet_sctp, and the port
+# program's kernel SCTP tests, where the kernel has SCTP: directly if this one
+# does, else in the qemu VM, bounded by PYINET_VM_TIMEOUT seconds. Fails on
+# any difference or failure; its last line counts both.
+test-sctp: build
+	@PYINET_VM_TIMEOUT=$${PYINET_VM_TIMEOUT:-900} tests/vm/with-sctp.sh tests/vm/sctp_conformance.sh
 
 clean:
 	rm -rf _build logs build bridge/etf/*.so $(STAMPS)/venv

@@ -149,7 +149,9 @@ record(Term) ->
 %% print the table and the summary, and halt with 0 only if nothing differs.
 -spec main() -> no_return().
 main() ->
-    main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet]).
+    main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
+          pyinet_conformance_tcp_otp, pyinet_conformance_udp, pyinet_conformance_socket,
+          pyinet_conformance_socket_dgram]).
 
 -spec main([atom() | string()]) -> no_return().
 main(Args) ->

@@ -9,9 +9,18 @@
 %% Scenarios.
 -export([listen_ifaddr_sockaddr/1, listen_ifaddr_sockaddr_port/1,
          listen_ifaddr_sockaddr_inet6/1, connect_ifaddr_sockaddr/1,
-         connect_link_local_scope_id/1, shutdown_write_pending_output/1]).
+         connect_link_local_scope_id/1, shutdown_write_pending_output/1,
+         accept_inherits_priority/1, accept_inherits_priority_tos/1,
+         accept_inherits_tos_only/1, accept_inherits_priority_async/1,
+         accept_inherits_tclass/1,
+         linger_zero_pending_output/1, econnreset_after_async_send_active/1,
+         econnreset_after_async_send_active_once/1,
+         econnreset_after_async_send_passive/1,
+         killing_acceptor_states/1, killing_multi_acceptors_states/1,
+         accept_timeouts_mixed/1, send_timeout_resumes/1]).
 
--import(pyinet_conformance, [r/1, t/1, opts/2, known_port/1]).
+-import(pyinet_conformance, [r/1, t/1, msgs/0, msgs/1, opts/2, known_port/1, sleep/1,
+                             spawn_proc/2]).
 
 -spec scenarios() -> [atom()].
 scenarios() ->
@@ -114,3 +123,217 @@ shutdown_write_pending_output(B) ->
     r(length(Buf)),
     r(gen_tcp:recv(C, 0, 1000)),
     [gen_tcp:close(X) || X <- [C, S, L]].
+
+%%% What an accepted socket gets from its listen socket: prim_inet:accept_opts/3
+%%% copies priority and the family's options by getopts and setopts
+%%% (gen_tcp_misc_SUITE:so_priority, test_prio_accept*).
+
+accept_prio_pair(B, LOpts, COpts) ->
+    Common = [binary, {packet, 0}, {active, false}, {reuseaddr, true}],
+    {ok, L} = gen_tcp:listen(0, opts(B, Common ++ LOpts)),
+    {ok, P} = inet:port(L),
+    {ok, C} = gen_tcp:connect("localhost", P, opts(B, Common ++ COpts)),
+    {ok, A} = gen_tcp:accept(L),
+    {L, C, A}.
+
+accept_inherits_priority(B) ->
+    {L, C, A} = accept_prio_pair(B, [{priority, 4}], [{priority, 4}]),
+    [r(inet:getopts(S, [priority])) || S <- [L, C, A]],
+    [gen_tcp:close(S) || S <- [L, C, A]].
+
+accept_inherits_priority_tos(B) ->
+    {L, C, A} = accept_prio_pair(B, [{priority, 4}, {tos, 4 bsl 5}],
+                                 [{priority, 4}, {tos, 3 bsl 5}]),
+    [r(inet:getopts(S, [priority, tos])) || S <- [L, C, A]],
+    [gen_tcp:close(S) || S <- [L, C, A]].
+
+accept_inherits_tos_only(B) ->
+    {L, C, A} = accept_prio_pair(B, [{tos, 4 bsl 5}], [{tos, 3 bsl 5}]),
+    [r(inet:getopts(S, [priority, tos])) || S <- [L, C, A]],
+    [gen_tcp:close(S) || S <- [L, C, A]].
+
+%% The acceptor already waiting when the connection comes.
+accept_inherits_priority_async(B) ->
+    Common = [binary, {packet, 0}, {active, false}, {reuseaddr, true}],
+    {ok, L} = gen_tcp:listen(0, opts(B, Common ++ [{priority, 4}, {tos, 4 bsl 5}])),
+    {ok, P} = inet:port(L),
+    Self = self(),
+    spawn_proc(acceptor, fun() ->
+                                 {ok, A} = gen_tcp:accept(L),
+                                 r(inet:getopts(A, [priority, tos, ttl, recvtos, recvttl])),
+                                 Self ! accepted,
+                                 receive done -> gen_tcp:close(A) end
+                         end),
+    sleep(100),
+    {ok, C} = gen_tcp:connect("localhost", P, opts(B, Common)),
+    receive accepted -> ok after 2000 -> r(no_accept) end,
+    r(inet:getopts(L, [priority, tos])),
+    [gen_tcp:close(S) || S <- [L, C]].
+
+accept_inherits_tclass(B) ->
+    IP = {0, 0, 0, 0, 0, 0, 0, 1},
+    {ok, L} = gen_tcp:listen(0, opts(B, [{ip, IP}, {active, false}, {priority, 2},
+                                         {tclass, 32}, {recvtclass, true}])),
+    {ok, P} = inet:port(L),
+    {ok, C} = gen_tcp:connect(IP, P, opts(B, [])),
+    {ok, A} = gen_tcp:accept(L),
+    [r(inet:getopts(S, [priority, tclass, recvtclass])) || S <- [L, C, A]],
+    [gen_tcp:close(S) || S <- [L, C, A]].
+
+%%% The port branch of cases that branch on is_port/1 and run the socket
+%%% backend's expectations (blocking send) for any other socket.
+
+%% gen_tcp_misc_SUITE:linger_zero: {linger, {true, 0}} aborts the connection
+%% also with output queued.
+linger_zero_pending_output(B) ->
+    {ok, L} = gen_tcp:listen(0, opts(B, [{active, false}, {recbuf, 4096},
+                                         {show_econnreset, true}])),
+    {ok, P} = inet:port(L),
+    {ok, C} = gen_tcp:connect(localhost, P, opts(B, [{nodelay, true}, {active, false},
+                                                     {sndbuf, 4096}])),
+    {ok, S} = gen_tcp:accept(L),
+    gen_tcp:close(L),
+    r(gen_tcp:send(C, binary:copy(<<".">>, 1024 * 1024))),
+    r(inet:setopts(C, [{linger, {true, 0}}])),
+    r(gen_tcp:close(C)),
+    sleep(20),
+    r(gen_tcp:recv(S, 1024 * 1024, 2000)),
+    gen_tcp:close(S).
+
+%% gen_tcp_misc_SUITE:econnreset_after_async_send_*: the client's send is
+%% queued (ok), the server sends something and aborts; the client sees the
+%% data, then closed (or econnreset with show_econnreset).
+craasa(B, Active, ShowEconnreset) ->
+    {ok, L} = gen_tcp:listen(0, opts(B, [{active, false}, {recbuf, 4096}])),
+    {ok, P} = inet:port(L),
+    Show = case ShowEconnreset of default -> []; _ -> [{show_econnreset, ShowEconnreset}] end,
+    {ok, C} = gen_tcp:connect(localhost, P, opts(B, [{sndbuf, 4096}, {active, Active}] ++ Show)),
+    {ok, S} = gen_tcp:accept(L),
+    gen_tcp:close(L),
+    r(gen_tcp:send(C, binary:copy(<<".">>, 1024 * 1024))),
+    r(gen_tcp:send(S, "Whatever")),
+    sleep(20),
+    r(inet:setopts(S, [{linger, {true, 0}}])),
+    r(gen_tcp:close(S)),
+    sleep(20),
+    {C, S}.
+
+econnreset_after_async_send_active(B) ->
+    [begin
+         {C, _} = craasa(B, true, Show),
+         msgs(200),
+         r(gen_tcp:send(C, "more")),
+         gen_tcp:close(C)
+     end || Show <- [default, true]].
+
+econnreset_after_async_send_active_once(B) ->
+    [begin
+         {C, _} = craasa(B, once, Show),
+         msgs(200),
+         r(inet:setopts(C, [{active, once}])),
+         msgs(200),
+         gen_tcp:close(C)
+     end || Show <- [default, true]].
+
+econnreset_after_async_send_passive(B) ->
+    [begin
+         {C, _} = craasa(B, false, Show),
+         r(gen_tcp:recv(C, 0, 1000)),
+         r(gen_tcp:recv(C, 0, 1000)),
+         r(gen_tcp:send(C, "more")),
+         gen_tcp:close(C)
+     end || Show <- [default, true]].
+
+%% gen_tcp_misc_SUITE:killing_acceptor and killing_multi_acceptors: inet:info/1
+%% shows the listen socket accepting while an acceptor waits, and no longer
+%% once the acceptors are killed.
+acceptor_states(LS) ->
+    #{states := States} = inet:info(LS),
+    r([S || S <- lists:sort(States), lists:member(S, [listen, accepting, connected])]).
+
+killing_acceptor_states(B) ->
+    {ok, LS} = gen_tcp:listen(0, opts(B, [])),
+    acceptor_states(LS),
+    Pid = spawn(fun() -> gen_tcp:accept(LS) end),
+    sleep(100),
+    acceptor_states(LS),
+    exit(Pid, kill),
+    sleep(100),
+    acceptor_states(LS),
+    gen_tcp:close(LS).
+
+killing_multi_acceptors_states(B) ->
+    {ok, LS} = gen_tcp:listen(0, opts(B, [])),
+    {ok, P} = inet:port(LS),
+    Self = self(),
+    Pid = spawn(fun() -> gen_tcp:accept(LS) end),
+    sleep(100),
+    Pid2 = spawn(fun() -> Self ! {accepted, self(), gen_tcp:accept(LS)} end),
+    sleep(100),
+    acceptor_states(LS),
+    exit(Pid, kill),
+    sleep(100),
+    acceptor_states(LS),
+    {ok, C} = gen_tcp:connect(localhost, P, opts(B, [])),
+    receive {accepted, Pid2, {ok, A}} -> r(accepted), gen_tcp:close(A)
+    after 2000 -> r(no_accept)
+    end,
+    sleep(100),
+    acceptor_states(LS),
+    [gen_tcp:close(S) || S <- [C, LS]].
+
+%% gen_tcp_misc_SUITE:accept_timeouts_mixed, with sleeps where the case looks
+%% for the acceptor inside prim_inet:accept0/3 (process_info current_function).
+accept_timeouts_mixed(B) ->
+    {ok, LS} = gen_tcp:listen(0, opts(B, [])),
+    {ok, P} = inet:port(LS),
+    Self = self(),
+    Acceptor = fun(T) -> fun() -> Self ! {self(), T, gen_tcp:accept(LS, T)} end end,
+    Ps = [begin Pid = spawn(Acceptor(T)), sleep(50), Pid end || T <- [1000, 2000, 3000, 4000]],
+    Expect = fun(Max) ->
+                     receive {Pid, T, Res} -> r({index(Pid, Ps), T, element(1, Res)})
+                     after Max -> r(none)
+                     end
+             end,
+    Expect(1500),
+    {ok, C1} = gen_tcp:connect("localhost", P, opts(B, [])),
+    Expect(1000),
+    Expect(3000),
+    {ok, C2} = gen_tcp:connect("localhost", P, opts(B, [])),
+    Expect(1000),
+    [gen_tcp:close(S) || S <- [C1, C2, LS]].
+
+index(X, L) -> length(lists:takewhile(fun(Y) -> Y =/= X end, L)) + 1.
+
+%% gen_tcp_misc_SUITE:otp_7816: a send that times out has still queued all its
+%% data (the classic driver's send_timeout), and sending goes on without loss
+%% once the peer reads.
+send_timeout_resumes(B) ->
+    {ok, L} = gen_tcp:listen(0, opts(B, [binary, {packet, 4}, {active, false}])),
+    {ok, P} = inet:port(L),
+    {ok, C} = gen_tcp:connect("localhost", P, opts(B, [binary, {active, false}, {packet, 4},
+                                                       {send_timeout, 10}])),
+    {ok, S} = gen_tcp:accept(L),
+    gen_tcp:close(L),
+    Data = lists:duplicate(18, <<1:(1000 * 8)>>),
+    Loops = send_until_timeout(C, Data, 0),
+    r(Loops > 0),
+    r(drain(S, (Loops + 1) * 18 * 1000)),
+    r(gen_tcp:send(C, <<"last">>)),
+    r(gen_tcp:recv(S, 0, 1000)),
+    [gen_tcp:close(X) || X <- [C, S]].
+
+send_until_timeout(C, Data, N) ->
+    case gen_tcp:send(C, Data) of
+        ok -> send_until_timeout(C, Data, N + 1);
+        {error, timeout} -> N
+    end.
+
+%% Receive exactly Bytes in packets of 18000 bytes: true, or what came instead.
+drain(_S, 0) ->
+    true;
+drain(S, Bytes) when Bytes > 0 ->
+    case gen_tcp:recv(S, 0, 2000) of
+        {ok, <<_:18000/binary>>} -> drain(S, Bytes - 18000);
+        Other -> {Bytes, Other}
+    end.
