@@ -135,20 +135,24 @@ run([echo, Backend, Count, Rounds]) ->
     spawn_link(fun() -> echo_acceptor(L) end),
     Self = self(),
     Msg = binary:copy(<<"e">>, 1024),
-    Cs = [begin
-              {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
-                                        opts(Backend, [binary, {active, false}, {packet, 4}])),
-              C
-          end || _ <- lists:seq(1, Count)],
-    T0 = erlang:monotonic_time(microsecond),
-    %% Passive sockets: any process may send and recv on them.
+    %% Each client connects its own socket: a process's sockets live in one
+    %% port program, so that is what spreads them over a pool.
     Pids = [spawn_link(fun() ->
+                               {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                                                         opts(Backend, [binary, {active, false},
+                                                                        {packet, 4}])),
+                               Self ! {ready, self()},
+                               receive go -> ok end,
                                [round_trip(C, Msg) || _ <- lists:seq(1, Rounds)],
-                               Self ! {done, self()}
-                       end) || C <- Cs],
+                               Self ! {done, self()},
+                               receive stop -> gen_tcp:close(C) end
+                       end) || _ <- lists:seq(1, Count)],
+    [receive {ready, P} -> ok after ?TIMEOUT -> exit(connect_timeout) end || P <- Pids],
+    T0 = erlang:monotonic_time(microsecond),
+    [P ! go || P <- Pids],
     [receive {done, P} -> ok after ?TIMEOUT -> exit(echo_timeout) end || P <- Pids],
     T1 = erlang:monotonic_time(microsecond),
-    [gen_tcp:close(C) || C <- Cs],
+    [P ! stop || P <- Pids],
     gen_tcp:close(L),
     [{result, echo, 'msg/s', Count * Rounds * 1.0e6 / (T1 - T0)}].
 

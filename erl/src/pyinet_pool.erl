@@ -1,10 +1,15 @@
 %% The running port programs, and the choice of one for a new socket.
 %%
 %% pyinet runs `routers` port programs (application key; default: one per
-%% scheduler), each owned by its router. A new socket goes to the one hosting the
-%% fewest sockets: each router counts its sockets in a slot of a shared counters
-%% array. The list of routers lives in a persistent term: read on every new
-%% socket, written only when a port program starts or stops.
+%% scheduler), each owned by its router. A new socket goes to the port program
+%% that already hosts sockets of the calling process, if one does: messages to a
+%% process then all come through one router, in the order they were caused (two
+%% port programs could otherwise deliver, say, a peer's {tcp_closed, S} before
+%% the {tcp_error, S2, _} that caused it). Otherwise it goes to the one hosting
+%% the fewest sockets: each router counts its sockets in a slot of a shared
+%% counters array and records its owners in a shared table. The list of routers
+%% lives in a persistent term: read on every new socket, written only when a
+%% port program starts or stops.
 %%
 %% With the application key `bridge_node` set to another node, sockets are hosted
 %% by that node's port programs: this node's processes own and use them through
@@ -13,10 +18,11 @@
 
 %% API.
 -export([pick/0, routers/0, size/0, joined/3, left/1, socket_opened/1, socket_closed/1,
-         init_counters/1]).
+         owner_added/2, owner_removed/2, init_counters/1]).
 
 -define(ROUTERS, {?MODULE, routers}).
 -define(COUNTERS, {?MODULE, counters}).
+-define(OWNERS, pyinet_pool_owners).
 -define(START_WAIT_MS, 5000).
 
 %% API.
@@ -51,11 +57,28 @@ size() ->
 -spec init_counters(pos_integer()) -> ok.
 init_counters(N) ->
     persistent_term:put(?COUNTERS, counters:new(N, [write_concurrency])),
+    %% Owned by the supervisor, so that it outlives any one router.
+    case ets:info(?OWNERS) of
+        undefined -> ets:new(?OWNERS, [named_table, public, set, {read_concurrency, true}]);
+        _ -> ets:delete_all_objects(?OWNERS)
+    end,
+    ok.
+
+%% A router's first socket owned by Pid / its last one gone.
+-spec owner_added(pid(), pos_integer()) -> ok.
+owner_added(Pid, Slot) ->
+    ets:insert_new(?OWNERS, {Pid, Slot}),
+    ok.
+
+-spec owner_removed(pid(), pos_integer()) -> ok.
+owner_removed(Pid, Slot) ->
+    ets:delete_object(?OWNERS, {Pid, Slot}),
     ok.
 
 -spec joined(pid(), port(), pos_integer()) -> ok.
 joined(Router, Port, Slot) ->
     counters:put(counters(), Slot, 0),
+    ets:match_delete(?OWNERS, {'_', Slot}),  % owners of the port program this one replaces
     update(fun(Rs) -> lists:keystore(Router, 1, Rs, {Router, Port, Slot}) end).
 
 -spec left(pid()) -> ok.
@@ -92,9 +115,24 @@ start_and_pick(Deadline) ->
 least_loaded([One]) ->
     One;
 least_loaded(_) ->
+    Routers = persistent_term:get(?ROUTERS, []),
+    case ets:lookup(?OWNERS, self()) of
+        [{_, Slot}] when is_integer(Slot) ->
+            case lists:keyfind(Slot, 3, Routers) of
+                {R, P, Slot} -> {R, P};
+                false -> fewest_sockets(Routers)
+            end;
+        [] ->
+            fewest_sockets(Routers)
+    end.
+
+fewest_sockets(Routers) ->
     Counters = counters(),
-    {_, Best} = lists:min([{counters:get(Counters, Slot), {R, P}}
-                           || {R, P, Slot} <- persistent_term:get(?ROUTERS, [])]),
+    %% Ties broken by the caller: processes starting at once (before the counts
+    %% move) spread instead of all taking the first port program.
+    Me = self(),
+    {_, _, Best} = lists:min([{counters:get(Counters, Slot), erlang:phash2({Me, Slot}), {R, P}}
+                              || {R, P, Slot} <- Routers]),
     Best.
 
 counters() ->

@@ -65,7 +65,7 @@ monitor_socket(Router, Socket) ->
     try gen_server:call(Router, {monitor, Socket, MRef, Self}) of
         ok -> MRef
     catch exit:_ ->
-        Self ! {'DOWN', MRef, port, Socket, noproc},
+        Self ! down(MRef, Socket, noproc),
         MRef
     end.
 
@@ -126,7 +126,7 @@ handle_call({monitor, Socket, MRef, Pid}, _From, #state{sockets = Sockets} = Sta
                                         [{MRef, Pid}], State#state.monitors),
             {reply, ok, State#state{monitors = Monitors}};
         #{} ->
-            Pid ! {'DOWN', MRef, port, Socket, noproc},
+            Pid ! down(MRef, Socket, noproc),
             {reply, ok, State}
     end;
 handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) ->
@@ -168,6 +168,7 @@ handle_info({'DOWN', MRef, process, Pid, Reason}, #state{watched = Watched, port
             %% The reason goes along: a port closed by its owner's exit signal
             %% reports it to inet:monitor/1.
             erlang:port_command(Port, term_to_binary({pyinet, {down, Pid, Reason}})),
+            pyinet_pool:owner_removed(Pid, State#state.index),
             {noreply, State#state{watched = maps:remove(Pid, Watched)}};
         #{} ->
             {noreply, State}
@@ -243,7 +244,7 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         {'$inet', _, {_, _, Id}} -> ets:delete(T, Id);
         _ -> ok
     end,
-    [Pid ! {'DOWN', MRef, port, Socket, Info} || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
+    [Pid ! down(MRef, Socket, Info) || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
     State1 = State#state{monitors = maps:remove(Socket, Monitors)},
     case Sockets of
         #{Socket := Owner} ->
@@ -272,16 +273,24 @@ control(Other, State) ->
     logger:warning("pyinet: unknown control message from the port program: ~tp", [Other]),
     State.
 
-hold(Pid, What, #state{watched = Watched} = State) ->
+hold(Pid, What, #state{watched = Watched, index = Index} = State) ->
     Entry = case Watched of
                 #{Pid := E} -> E;
                 #{} -> {erlang:monitor(process, Pid), 0, 0}
             end,
+    case {What, Entry} of
+        {sockets, {_, 0, _}} -> pyinet_pool:owner_added(Pid, Index);
+        _ -> ok
+    end,
     State#state{watched = Watched#{Pid => bump(What, 1, Entry)}}.
 
-release(Pid, What, #state{watched = Watched} = State) ->
+release(Pid, What, #state{watched = Watched, index = Index} = State) ->
     case Watched of
         #{Pid := Entry} ->
+            case {What, bump(What, -1, Entry)} of
+                {sockets, {_, 0, _}} -> pyinet_pool:owner_removed(Pid, Index);
+                _ -> ok
+            end,
             case bump(What, -1, Entry) of
                 {MRef, S, W} when S =< 0, W =< 0 ->
                     erlang:demonitor(MRef, [flush]),
@@ -305,8 +314,14 @@ notify_bridge_gone(#state{sockets = Sockets, monitors = Monitors}) ->
                     (_, _) -> ok
                  end, Sockets),
     maps:foreach(fun(S, L) ->
-                         [Pid ! {'DOWN', MRef, port, S, noconnection} || {MRef, Pid} <- L]
+                         [Pid ! down(MRef, S, noconnection) || {MRef, Pid} <- L]
                  end, Monitors).
+
+%% The 'DOWN' message of a socket monitor: inet:monitor/1's for a port-like
+%% socket, socket:monitor/1's (type socket, always `closed`, as OTP's
+%% socket_registry says it) for a pyinet_socket one.
+down(MRef, {'$socket', _} = Socket, _Info) -> {'DOWN', MRef, socket, Socket, closed};
+down(MRef, Socket, Info) -> {'DOWN', MRef, port, Socket, Info}.
 
 closed_tag(pyinet_udp) -> udp_closed;
 closed_tag(pyinet_sctp) -> sctp_closed;

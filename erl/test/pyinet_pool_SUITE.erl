@@ -5,8 +5,8 @@
 -include_lib("stdlib/include/assert.hrl").
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([sockets_spread/1, one_port_program_dies/1, remote_owner/1, node_down_closes/1,
-         remote_conformance/1]).
+-export([sockets_spread/1, causal_order/1, one_port_program_dies/1, remote_owner/1,
+         node_down_closes/1, remote_conformance/1]).
 
 -define(PY, [{tcp_module, pyinet_tcp}]).
 
@@ -14,7 +14,8 @@ suite() ->
     [{timetrap, {minutes, 10}}].
 
 all() ->
-    [sockets_spread, one_port_program_dies, remote_owner, node_down_closes, remote_conformance].
+    [sockets_spread, causal_order, one_port_program_dies, remote_owner, node_down_closes,
+     remote_conformance].
 
 init_per_suite(Config) ->
     application:stop(pyinet),
@@ -27,26 +28,84 @@ end_per_suite(_Config) ->
     application:stop(pyinet),
     application:unset_env(pyinet, routers).
 
-%% New sockets go to the port program hosting the fewest.
+%% New sockets of a process go where its other sockets are; processes with none
+%% go to the port program hosting the fewest.
 sockets_spread(_Config) ->
     ?assertEqual(2, length(pyinet_pool:routers())),
     {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {backlog, 64}]),
     {ok, Port} = inet:port(L),
-    Cs = [element(2, gen_tcp:connect({127, 0, 0, 1}, Port, ?PY ++ [binary, {active, false}]))
-          || _ <- lists:seq(1, 20)],
+    %% One owner after the other, so that each sees the counts of the last.
+    {Owners, Where} = lists:unzip([owner_with(Port, 3) || _ <- lists:seq(1, 10)]),
+    ?assertEqual([1], lists:usort([length(Rs) || Rs <- Where])),   % each process in one
     Counts = [maps:get(sockets, S) || S <- pyinet:stats()],
     ct:pal("sockets per port program: ~w", [Counts]),
-    ?assertEqual([10, 10], Counts),
-    [gen_tcp:close(C) || C <- Cs],
+    ?assertEqual([15, 15], Counts),
+    [P ! stop || P <- Owners],
     gen_tcp:close(L).
+
+owner_with(Port, N) ->
+    Self = self(),
+    P = spawn_link(fun() ->
+                           Cs = [element(2, gen_tcp:connect({127, 0, 0, 1}, Port,
+                                                            ?PY ++ [binary, {active, false}]))
+                                 || _ <- lists:seq(1, N)],
+                           Self ! {connected, self(), Cs},
+                           receive stop -> ok end
+                   end),
+    receive {connected, P, Cs} -> {P, lists:usort([R || {'$inet', _, {R, _, _}} <- Cs])} end.
+
+%% Messages to one process keep the order of their causes, even between two
+%% sockets of a connection (OTP's gen_tcp_misc_SUITE:otp_8102 found it).
+causal_order(_Config) ->
+    {ok, L} = gen_tcp:listen(0, ?PY),
+    {ok, Port} = inet:port(L),
+    Bad = [Got || Size <- lists:seq(-30, -1),
+                  Got <- [begin
+                              {ok, R} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                                                        ?PY ++ [binary, {packet, 4}, {active, true}]),
+                              {ok, S} = gen_tcp:accept(L),
+                              ok = gen_tcp:send(S, <<Size:32/big>>),
+                              M = receive M0 -> M0 after 5000 -> timeout end,
+                              gen_tcp:close(S),
+                              gen_tcp:close(R),
+                              flush(),
+                              case M of
+                                  {tcp_error, R, emsgsize} -> ok;
+                                  Other -> Other
+                              end
+                          end],
+                  Got =/= ok],
+    gen_tcp:close(L),
+    ?assertEqual([], Bad).
+
+flush() ->
+    receive _ -> flush() after 20 -> ok end.
 
 %% Killing one port program closes its sockets only; the pool heals.
 one_port_program_dies(_Config) ->
     {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {backlog, 64}]),
     {ok, Port} = inet:port(L),
-    Cs = [element(2, gen_tcp:connect({127, 0, 0, 1}, Port, ?PY ++ [binary, {active, false}]))
-          || _ <- lists:seq(1, 10)],
-    As = [element(2, gen_tcp:accept(L)) || _ <- Cs],
+    %% Ten owners, one after the other: their sockets spread over both.
+    Owned = [begin
+                 Self = self(),
+                 P = spawn_link(fun() ->
+                                        {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                                                                  ?PY ++ [binary, {active, false}]),
+                                        Self ! {connected, self(), C},
+                                        receive stop -> ok end
+                                end),
+                 receive {connected, P, C} -> {P, C} end
+             end || _ <- lists:seq(1, 10)],
+    %% Pair each connection with its accepted end by port number, while all live.
+    Accepted = maps:from_list([begin
+                                   {ok, A} = gen_tcp:accept(L),
+                                   {ok, {_, PeerPort}} = inet:peername(A),
+                                   {PeerPort, A}
+                               end || _ <- Owned]),
+    Pairs = [begin
+                 {ok, {_, Local}} = inet:sockname(C),
+                 {C, maps:get(Local, Accepted)}
+             end || {_, C} <- Owned],
     [#{os_pid := Victim, router := Dead} | _] = pyinet:stats(),
     os:cmd("kill -9 " ++ integer_to_list(Victim)),
     wait_for(fun() -> not lists:keymember(Dead, 1, pyinet_pool:routers())
@@ -54,11 +113,12 @@ one_port_program_dies(_Config) ->
     Results = [begin
                    {'$inet', pyinet_tcp, {R, _, _}} = C,
                    {R =:= Dead, gen_tcp:send(C, <<"x">>), gen_tcp:recv(A, 1, 2000)}
-               end || {C, A} <- lists:zip(Cs, As)],
+               end || {C, A} <- Pairs],
     ct:pal("after killing one: ~p", [lists:usort(Results)]),
     ?assertEqual([{false, ok, {ok, <<"x">>}}, {true, {error, closed}, {error, closed}}],
                  lists:usort(Results)),
-    [gen_tcp:close(S) || S <- [L | Cs ++ As]].
+    [P ! stop || {P, _} <- Owned],
+    [gen_tcp:close(S) || S <- [L | maps:values(Accepted)]].
 
 %% A socket hosted by this node's port program, owned and used by a process on
 %% another node: messages, calls and controlling_process through distribution.
