@@ -6,7 +6,7 @@
 %% difference between the two runs is the cost of the backend on one side.
 -module(pyinet_bench).
 
--export([run/1, main/1, jobs/1]).
+-export([run/1, main/1, jobs/1, remote_client/3]).
 
 -define(TIMEOUT, 600000).
 
@@ -129,6 +129,16 @@ run([idle, Backend, Count]) ->
 
 %% echo: Count connections from the backend to native echo servers, each
 %% exchanging Rounds 1 KiB messages ({packet, 4}) at the same time.
+run([echo, Backend, Count, Rounds, Pool]) ->
+    %% The same, with a pool of Pool port programs.
+    Backend =:= pyinet andalso begin
+                                   application:stop(pyinet),
+                                   application:set_env(pyinet, routers, Pool),
+                                   ok = pyinet:start()
+                               end,
+    try run([echo, Backend, Count, Rounds])
+    after Backend =:= pyinet andalso application:unset_env(pyinet, routers)
+    end;
 run([echo, Backend, Count, Rounds]) ->
     {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {packet, 4}, {backlog, 1024}]),
     {ok, Port} = inet:port(L),
@@ -154,7 +164,49 @@ run([echo, Backend, Count, Rounds]) ->
     T1 = erlang:monotonic_time(microsecond),
     [P ! stop || P <- Pids],
     gen_tcp:close(L),
-    [{result, echo, 'msg/s', Count * Rounds * 1.0e6 / (T1 - T0)}].
+    [{result, echo, 'msg/s', Count * Rounds * 1.0e6 / (T1 - T0)}];
+
+%% remote: ping-pong by a process on another node. On pyinet its socket is
+%% hosted by this node's port programs (bridge_node); natively it is a socket of
+%% its own node, the only way native gen_tcp can serve such a process.
+run([remote, Backend, Count]) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {packet, 4}, {nodelay, true}]),
+    {ok, Port} = inet:port(L),
+    spawn_link(fun() -> {ok, A} = gen_tcp:accept(L), echo(A) end),
+    Peer = bench_peer(),
+    case Backend of
+        pyinet -> ok = erpc:call(Peer, application, set_env, [pyinet, bridge_node, node()]);
+        native -> ok
+    end,
+    Times = erpc:call(Peer, ?MODULE, remote_client, [Backend, Port, Count], ?TIMEOUT),
+    gen_tcp:close(L),
+    Sorted = lists:sort(Times),
+    [{result, rtt_p50, us, percentile(Sorted, 50)},
+     {result, round_trips, 'rt/s', Count * 1.0e6 / lists:sum(Times)}].
+
+%% On the peer node.
+remote_client(Backend, Port, Count) ->
+    {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port,
+                              opts(Backend, [binary, {active, false}, {packet, 4},
+                                             {nodelay, true}])),
+    Msg = binary:copy(<<"p">>, 64),
+    [round_trip(C, Msg) || _ <- lists:seq(1, 100)],
+    Times = [round_trip(C, Msg) || _ <- lists:seq(1, Count)],
+    gen_tcp:close(C),
+    Times.
+
+bench_peer() ->
+    case get(bench_peer) of
+        undefined ->
+            Ebin = filename:dirname(code:which(pyinet_tcp)),
+            Here = filename:dirname(code:which(?MODULE)),
+            {ok, _Pid, Node} = peer:start(#{name => peer:random_name(pyinet_bench),
+                                            args => ["-pa", Ebin, "-pa", Here]}),
+            put(bench_peer, Node),
+            Node;
+        Node ->
+            Node
+    end.
 
 %%% Internal.
 

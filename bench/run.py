@@ -66,8 +66,13 @@ def workloads() -> list[Workload]:
     out.append(Workload("10,000 idle connections", ["idle", 10000], ["idle", 1000],
                         {"idle_python_memory": ("Python memory", "lower", 10 * 1024, True),
                          "idle_beam_memory": ("BEAM memory", "lower", None, False)}))
-    out.append(Workload("1,000 connections echoing", ["echo", 1000, 20], ["echo", 100, 5],
-                        {"echo": ("", "higher", None, False)}))
+    for pool in (1, 2):
+        out.append(Workload(f"1,000 connections echoing, pool of {pool}",
+                            ["echo", 1000, 20, pool], ["echo", 100, 5, pool],
+                            {"echo": ("", "higher", None, False)}))
+    out.append(Workload("ping-pong by an owner on another node", ["remote", 5000], ["remote", 500],
+                        {"rtt_p50": ("p50 round trip", "lower", None, False),
+                         "round_trips": ("round trips", "higher", None, False)}))
     return out
 
 
@@ -84,7 +89,9 @@ def run_jobs(jobs: list[tuple]) -> dict:
             f.write("{%d, [%s]}.\n" % (job_id, ", ".join(_erl(a) for a in args)))
         path = f.name
     env = {**os.environ, "PYINET_PYTHON": os.environ.get("PYINET_PYTHON", sys.executable)}
-    cmd = ["erl", "+Q", "200000", "-noshell", "-pa", str(EBIN), "-pa", str(BENCH_EBIN),
+    # Distributed (short name, loopback): the remote-owner workload starts a peer.
+    cmd = ["erl", "+Q", "200000", "-noshell", "-sname", f"pyinet_bench_{os.getpid()}",
+           "-pa", str(EBIN), "-pa", str(BENCH_EBIN),
            "-eval", f'pyinet_bench:jobs("{path}")']
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     os.unlink(path)
