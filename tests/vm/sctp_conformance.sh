@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The SCTP tests, run where the kernel has SCTP (make test-sctp runs this
+# through tests/vm/with-sctp.sh: directly on such a host, else in the VM):
+#   1. the gen_sctp conformance scenarios, each on real gen_sctp and on
+#      pyinet_sctp, compared by pyinet_conformance;
+#   2. the Python tests that need kernel SCTP (tests/test_sctp_kernel.py, run
+#      by its own small runner: pytest takes minutes to start in the VM).
+# Build first on the host (make build): nothing is compiled here.
+#
+# Prints both reports, then "sctp: N scenarios (N identical, N documented,
+# N differ), N python tests (N passed, N failed)"; exits 1 on any difference
+# or failure, 2 when a part did not finish.
+#
+#   SCTP_ONLY="name1 name2"   run only these scenarios (all: every one), print
+#                             both traces of any that differ, and stop there
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+PY=${PYINET_PYTHON:-.venv/bin/python}
+EBIN=_build/default/lib/pyinet/ebin
+MODULES="[pyinet_conformance_sctp, pyinet_conformance_sctp_opts]"
+OUT=${PYINET_VM_OUT:-/tmp}
+log=$(mktemp "$OUT/sctp-conformance.XXXXXX")
+trap 'rm -f "$log"' EXIT
+
+if [ ! -f "$EBIN/pyinet_sctp.beam" ]; then
+    echo "sctp: $EBIN/pyinet_sctp.beam missing: run make build on the host first"
+    exit 2
+fi
+./tests/vm/has-sctp.sh -v || exit 2
+
+t0=$SECONDS
+if [ -n "${SCTP_ONLY:-}" ]; then
+    if [ "$SCTP_ONLY" = all ]; then only=all
+    else only=$(printf "'%s'," $SCTP_ONLY); only="[${only%,}]"; fi
+    erl -noshell -pa "$EBIN" -eval "
+        Rs = pyinet_conformance:run($MODULES, #{only => $only, verbose => true}),
+        [pyinet_conformance:show(M, N) || {M, N, {differs, _, _}} <- Rs],
+        io:format(\"~ts\", [pyinet_conformance:format_report(Rs)]),
+        halt()." 2>&1 | tee "$log"
+    exit 0
+else
+    erl -noshell -pa "$EBIN" -eval "pyinet_conformance:main($MODULES)" 2>&1 | tee "$log"
+fi
+conf=$(grep -E '^conformance: [0-9]+ scenarios' "$log" | tail -n 1)
+t1=$SECONDS
+echo "# conformance took $((t1 - t0)) s"
+
+"$PY" -u tests/test_sctp_kernel.py 2>&1 | tee -a "$log"
+pyline=$(grep -E '^sctp-python: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+echo "# python tests took $((SECONDS - t1)) s"
+
+rc=0
+if [ -z "$conf" ]; then
+    echo "sctp: the conformance run stopped before its summary"; rc=2
+fi
+if [ -z "$pyline" ]; then
+    echo "sctp: the python tests stopped before their summary"; rc=2
+fi
+[ "$rc" = 0 ] || exit "$rc"
+read -r n ident differ documented < <(echo "$conf" |
+    sed -E 's/conformance: ([0-9]+) scenarios, ([0-9]+) identical, ([0-9]+) differ, ([0-9]+) documented/\1 \2 \3 \4/')
+read -r passed failed < <(echo "$pyline" | sed -E 's/sctp-python: ([0-9]+) passed, ([0-9]+) failed/\1 \2/')
+echo "sctp: $n scenarios ($ident identical, $documented documented, $differ differ)," \
+     "$((passed + failed)) python tests ($passed passed, $failed failed)"
+[ "$differ" = 0 ] && [ "$failed" = 0 ]
