@@ -30,8 +30,9 @@
           info = #{} :: map(),
           %% Socket handle -> owner pid.
           sockets = #{} :: #{term() => pid()},
-          %% Pid -> {MonitorRef, Sockets owned, Watches asked by the bridge}.
-          watched = #{} :: #{pid() => {reference(), non_neg_integer(), non_neg_integer()}},
+          %% Pid -> {Sockets owned, Watches asked by the bridge}.
+          watched = #{} :: #{pid() => {non_neg_integer(), non_neg_integer()}},
+          watcher :: pid(),  % pyinet_watcher: tells the port program of exits
           %% Socket handle -> [{MonitorRef, Pid}] for inet:monitor/1.
           monitors = #{} :: #{term() => [{reference(), pid()}]},
           %% Frames delivered: every ?SAMPLE-th, the destination's mailbox is looked at.
@@ -98,6 +99,7 @@ await_hello(Index, Port) ->
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
                     pyinet_pool:joined(self(), Port, Index),
                     {ok, #state{port = Port, index = Index,
+                                watcher = pyinet_watcher:start_link(self(), Port),
                                 os_pid = maps:get(os_pid, Info, undefined),
                                 info = Info,
                                 queue_high = application:get_env(pyinet, owner_queue_high, 2000),
@@ -162,19 +164,14 @@ handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
     {noreply, State};
-handle_info({'DOWN', MRef, process, Pid, Reason}, #state{watched = Watched, port = Port} = State) ->
-    case Watched of
-        #{Pid := {MRef, _, _}} ->
-            %% The reason goes along: a port closed by its owner's exit signal
-            %% reports it to inet:monitor/1.
-            erlang:port_command(Port, term_to_binary({pyinet, {down, Pid, Reason}})),
-            pyinet_pool:owner_removed(Pid, State#state.index),
-            {noreply, State#state{watched = maps:remove(Pid, Watched)}};
-        #{} ->
-            {noreply, State}
-    end;
+handle_info({owner_down, Pid}, #state{watched = Watched} = State) ->
+    %% The watcher has told the port program already.
+    pyinet_pool:owner_removed(Pid, State#state.index),
+    {noreply, State#state{watched = maps:remove(Pid, Watched)}};
 handle_info({Port, {exit_status, Status}}, #state{port = Port} = State) ->
     {stop, {bridge_exited, Status, pyinet_bridge:explain_exit(Status)}, State};
+handle_info({'EXIT', Watcher, Reason}, #state{watcher = Watcher} = State) ->
+    {stop, {watcher_exited, Reason}, State};
 handle_info({'EXIT', Port, Reason}, #state{port = Port} = State) ->
     {stop, {bridge_exited, Reason}, State};
 handle_info(_Info, State) ->
@@ -273,28 +270,28 @@ control(Other, State) ->
     logger:warning("pyinet: unknown control message from the port program: ~tp", [Other]),
     State.
 
-hold(Pid, What, #state{watched = Watched, index = Index} = State) ->
+hold(Pid, What, #state{watched = Watched, index = Index, watcher = Watcher} = State) ->
     Entry = case Watched of
                 #{Pid := E} -> E;
-                #{} -> {erlang:monitor(process, Pid), 0, 0}
+                #{} -> pyinet_watcher:watch(Watcher, Pid), {0, 0}
             end,
     case {What, Entry} of
-        {sockets, {_, 0, _}} -> pyinet_pool:owner_added(Pid, Index);
+        {sockets, {0, _}} -> pyinet_pool:owner_added(Pid, Index);
         _ -> ok
     end,
     State#state{watched = Watched#{Pid => bump(What, 1, Entry)}}.
 
-release(Pid, What, #state{watched = Watched, index = Index} = State) ->
+release(Pid, What, #state{watched = Watched, index = Index, watcher = Watcher} = State) ->
     case Watched of
         #{Pid := Entry} ->
-            case {What, bump(What, -1, Entry)} of
-                {sockets, {_, 0, _}} -> pyinet_pool:owner_removed(Pid, Index);
-                _ -> ok
-            end,
             case bump(What, -1, Entry) of
-                {MRef, S, W} when S =< 0, W =< 0 ->
-                    erlang:demonitor(MRef, [flush]),
+                {S, W} when S =< 0, W =< 0 ->
+                    pyinet_watcher:unwatch(Watcher, Pid),
+                    pyinet_pool:owner_removed(Pid, Index),
                     State#state{watched = maps:remove(Pid, Watched)};
+                {0, _} = Entry1 ->
+                    pyinet_pool:owner_removed(Pid, Index),
+                    State#state{watched = Watched#{Pid := Entry1}};
                 Entry1 ->
                     State#state{watched = Watched#{Pid := Entry1}}
             end;
@@ -302,8 +299,8 @@ release(Pid, What, #state{watched = Watched, index = Index} = State) ->
             State
     end.
 
-bump(sockets, N, {MRef, S, W}) -> {MRef, S + N, W};
-bump(watches, N, {MRef, S, W}) -> {MRef, S, W + N}.
+bump(sockets, N, {S, W}) -> {S + N, W};
+bump(watches, N, {S, W}) -> {S, W + N}.
 
 %% The port program is gone: its sockets are closed. Owners hear it the way an
 %% active socket reports a close ({tcp_closed, S}, documented in PROTOCOL.md), and
