@@ -20,6 +20,9 @@ all() ->
      {{pyinet_conformance_udp, fd_option},
       "{fd, N} names a descriptor of the BEAM's own process, which the port program "
       "(another process) cannot use: pyinet returns {error, enotsup}"},
+     {{pyinet_conformance_socket, open_fd},
+      "socket:open(FD) names a descriptor of the BEAM's own process, which the port "
+      "program (another process) cannot use: pyinet_socket returns {error, enotsup}"},
      {{pyinet_conformance_udp, local_recv_binary},
       "a passive recv in binary mode on a Unix domain socket crashes in OTP 25.2.3 "
       "(function_clause in prim_inet:split/3: get_addr/2 wants a list after the sender's "

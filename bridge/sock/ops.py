@@ -1,0 +1,587 @@
+"""The operations of a `socket` API socket, each as its NIF function does it:
+esock_accept, esock_connect, esock_send/sendto, esock_recv/recvfrom (with
+recv_check_result and friends), esock_shutdown, esock_cancel and the options.
+
+Each takes the caller's pid and the request's select ref (or `zero` for a
+polling recv) and returns the term nif_* returns; prim_socket-level work
+(computing the rest of a partial send, waiting) is pyinet_socket.erl's. A
+result the NIF raises is a `Raise`.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from ..errors import posix_atom
+from ..etf.terms import Atom, Pid, atom
+from . import addr as sa
+from . import options as sopt
+from .descriptor import (ACCEPTING, ALREADY, BOUND, CLOSED, CONNECTED, CONNECTING, INVALID,
+                         LISTENING, MORE, NOT_FOUND, OK, SELECT, SELECT_SENT, STATE, UNDEFINED,
+                         ZERO, Descriptor, Raise, error, invalid)
+
+_WOULD_BLOCK = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINPROGRESS)
+_STREAM_READ_MAX = 16 << 20
+_HOW = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
+        atom("read_write"): socket.SHUT_RDWR}
+NOT_OWNER = atom("not_owner")
+VALUE = atom("value")
+SOCKET_OPTION = atom("socket_option")
+OTP = atom("otp")
+_OTP_OPTIONS = {"debug": 1001, "iow": 1002, "controlling_process": 1003, "rcvbuf": 1004,
+                "rcvctrlbuf": 1006, "sndctrlbuf": 1007, "fd": 1008, "meta": 1009,
+                "use_registry": 1010, "domain": 1999}
+
+
+class SockSocket(Descriptor):
+
+    # -- bind, listen, connect -------------------------------------------------------------
+
+    def bind(self, family: int, address):
+        if not self.is_open:
+            return error(CLOSED)
+        err = self._kernel("bind", family, address)
+        if err:
+            return error(posix_atom(err))
+        self.rstate |= BOUND
+        return OK
+
+    def _kernel(self, call: str, family: int, address) -> int:
+        """bind or connect; 0 or an errno. An address of another family goes to
+        the kernel as it is, for the kernel's own answer."""
+        if family != self.domain:
+            return sa.raw_call(call, self.fd, family, address)
+        try:
+            if call == "bind":
+                self.sock.bind(address)
+                return 0
+            return self.sock.connect_ex(address)
+        except OSError as exc:
+            return exc.errno or errno.EINVAL
+
+    def listen(self, backlog: int):
+        if not self.is_open:
+            return error(CLOSED)
+        try:
+            self.sock.listen(backlog)
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        self.rstate |= LISTENING
+        return OK
+
+    def connect(self, caller, ref, family: int | None, address):
+        if not self.write_open:
+            return error(CLOSED)
+        if self.writer is not None:
+            return invalid(STATE)
+        if self.connector is not None:
+            if self.connector.pid != caller:
+                if address is not None:
+                    return error(ALREADY)
+                raise Raise((INVALID, STATE))
+            self.release(self.connector)
+            self.connector = None
+            self.wstate &= ~CONNECTING
+            err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                return error(posix_atom(err))
+            self.wstate |= CONNECTED
+            return OK
+        if address is None:
+            raise Raise((INVALID, STATE))
+        err = self._kernel("connect", family, address)
+        if err == 0:
+            self.wstate |= CONNECTED
+            return OK
+        if err == errno.EINPROGRESS:
+            self.select_write(caller, ref)
+            self.connector = self.new_requestor(caller, ref)
+            self.wstate |= CONNECTING
+            return SELECT
+        return error(posix_atom(err))
+
+    # -- accept -----------------------------------------------------------------------------
+
+    def accept(self, caller, ref):
+        if not self.is_open:
+            return error(CLOSED)
+        if self.reader is not None:
+            return invalid(STATE)
+        c = self.cnt
+        if self.acceptor is None:
+            c["acc_tries"] += 1
+            try:
+                conn, _ = self.sock.accept()
+            except OSError as exc:
+                if exc.errno in _WOULD_BLOCK:
+                    self.acceptor = self.new_requestor(caller, ref)
+                    self.select_read(caller, ref)
+                    self.rstate |= ACCEPTING
+                    return SELECT
+                c["acc_fails"] += 1
+                return error(posix_atom(exc.errno))
+            return self._accepted(conn, caller)
+        if self.acceptor.pid == caller:
+            c["acc_tries"] += 1
+            try:
+                conn, _ = self.sock.accept()
+            except OSError as exc:
+                if exc.errno in _WOULD_BLOCK:
+                    # The NIF selects with the new ref but keeps the first one
+                    # as the acceptor's: cancel and abort name that one.
+                    c["acc_waits"] += 1
+                    self.select_read(caller, ref)
+                    self.rstate |= ACCEPTING
+                    return SELECT
+                c["acc_fails"] += 1
+                self.release(self.acceptor)
+                reason = posix_atom(exc.errno)
+                self.abort_queue(self.acceptors, reason)
+                self.acceptor = None
+                return error(reason)
+            result = self._accepted(conn, self.acceptor.pid)
+            self.release(self.acceptor)
+            self.acceptor = self.activate_next(self.acceptors, True)
+            if self.acceptor is None:
+                self.rstate &= ~ACCEPTING
+            return result
+        if self.queued(self.acceptors, caller):
+            raise Raise((INVALID, STATE))
+        self.acceptors.append(self.new_requestor(caller, ref))
+        return SELECT
+
+    def _accepted(self, conn: socket.socket, owner):
+        self.cnt["acc_success"] += 1
+        new = type(self)(self.program, conn, self.domain, self.type, self.protocol, owner)
+        new.rbufsz, new.rnum = self.rbufsz, self.rnum
+        new.rctrlsz, new.wctrlsz = self.rctrlsz, self.wctrlsz
+        new.iow, new.dbg, new.use_reg = self.iow, self.dbg, self.use_reg
+        # The NIF marks the listening socket, not the new one (esock_accept_accepted).
+        self.wstate |= CONNECTED
+        return (OK, new.handle)
+
+    # -- send, sendto -----------------------------------------------------------------------
+
+    def send(self, caller, data, flags: int, ref, dest=None):
+        if not self.write_open:
+            return error(CLOSED)
+        if self.connector is not None:
+            return invalid(STATE)
+        if self.writer is not None and self.writer.pid != caller:
+            if self.queued(self.writers, caller):
+                raise Raise((INVALID, STATE))
+            self.writers.append(self.new_requestor(caller, ref))
+            return SELECT
+        self.cnt["write_tries"] += 1
+        try:
+            if dest is None:
+                written = self.sock.send(data, flags)
+            elif dest[0] != self.domain:
+                written = sa.raw_sendto(self.fd, data, flags, *dest)
+            else:
+                written = self.sock.sendto(data, flags, dest[1])
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
+                return self._send_retry(caller, -1, ref)
+            return self._send_fail(exc.errno)
+        if written < len(data):
+            return self._send_retry(caller, written, ref)
+        return self._send_ok(written)
+
+    def _send_ok(self, written: int):
+        c = self.cnt
+        c["write_pkg"] += 1
+        c["write_byte"] += written
+        self._write_pkg_done(written)
+        if self.writer is not None:
+            self.release(self.writer)
+            self.writer = self.activate_next(self.writers, False)
+        return OK
+
+    def _write_pkg_done(self, written: int) -> None:
+        self.write_pkg_max_cnt += written
+        if self.write_pkg_max_cnt > self.cnt["write_pkg_max"]:
+            self.cnt["write_pkg_max"] = self.write_pkg_max_cnt
+        self.write_pkg_max_cnt = 0
+
+    def _send_fail(self, err: int):
+        self.cnt["write_fails"] += 1
+        reason = posix_atom(err)
+        if err != errno.EINVAL and self.writer is not None:
+            self.release(self.writer)
+            self.abort_queue(self.writers, reason)
+            self.writer = None
+        return error(reason)
+
+    def _send_retry(self, caller, written: int, ref):
+        if written >= 0 and self.type != socket.SOCK_STREAM:
+            # A datagram goes in one piece or truncated: done with it.
+            self.cnt["write_pkg"] += 1
+            self.cnt["write_byte"] += written
+            self._write_pkg_done(written)
+            if self.writer is not None:
+                self.release(self.writer)
+                self.writer = self.activate_next(self.writers, False)
+            return (OK, written)
+        if written >= 0:
+            self.write_pkg_max_cnt += written
+        if self.writer is None:
+            self.writer = self.new_requestor(caller, ref)
+        else:
+            self.writer.ref = ref
+        self.select_write(caller, ref)
+        self.cnt["write_waits"] += 1
+        return (SELECT, written) if written >= 0 else SELECT
+
+    # -- recv, recvfrom ---------------------------------------------------------------------
+
+    def _check_reader(self, caller, ref):
+        """recv_check_reader: None to go on, else the answer."""
+        if self.reader is not None and self.reader.pid != caller:
+            if self.queued(self.readers, caller):
+                raise Raise((INVALID, STATE))
+            if ref == ZERO:
+                return None
+            self.readers.append(self.new_requestor(caller, ref))
+            return SELECT
+        return None
+
+    def recv(self, caller, length: int, flags: int, ref):
+        bufsz = length or self.rbufsz
+        if not self.is_open:
+            return error(CLOSED)
+        if self.acceptor is not None:
+            return invalid(STATE)
+        answer = self._check_reader(caller, ref)
+        if answer is not None:
+            return answer
+        self.cnt["read_tries"] += 1
+        try:
+            data = self.sock.recv(self._read_size(bufsz), flags)
+        except OSError as exc:
+            return self._recv_fail(caller, exc.errno, ref)
+        read = len(data)
+        if read == 0 and self.type == socket.SOCK_STREAM:
+            self.cnt["read_fails"] += 1
+            self._recv_error_current(CLOSED)
+            return error(CLOSED)
+        if read == bufsz:
+            if length == 0 and self.type == socket.SOCK_STREAM:
+                return self._recv_full_maybe_done(caller, data, ref)
+            self._read_pkg_done(read)
+            self._update_current_reader()
+            return (OK, data)
+        if length == 0 or self.type != socket.SOCK_STREAM or ref == ZERO:
+            self.rnumcnt = 0
+            self._read_pkg_done(read)
+            self._update_current_reader()
+            return (OK, data)
+        self.cnt["read_byte"] += read
+        self._init_current_reader(caller, ref)
+        self.select_read(caller, ref)
+        return (SELECT, data)
+
+    def _read_size(self, bufsz: int) -> int:
+        """How much to read at once. Python allocates it all before reading, so
+        a stream read of a huge Length reads in parts: one shorter than Length
+        is a partial read for the NIF's rules too, and the caller comes back for
+        the rest (a datagram is never that large)."""
+        if self.type == socket.SOCK_STREAM:
+            return min(bufsz, _STREAM_READ_MAX)
+        return bufsz
+
+    def _recv_full_maybe_done(self, caller, data: bytes, ref):
+        c = self.cnt
+        c["read_byte"] += len(data)
+        self.read_pkg_max_cnt += len(data)
+        self.rnumcnt += 1
+        if self.rnumcnt >= self.rnum:
+            self.rnumcnt = 0
+            c["read_pkg"] += 1
+            self._read_pkg_max()
+            self._update_current_reader()
+            return (OK, data)
+        self._init_current_reader(caller, ref)
+        return (MORE, data)
+
+    def _read_pkg_done(self, read: int) -> None:
+        self.cnt["read_pkg"] += 1
+        self.cnt["read_byte"] += read
+        self.read_pkg_max_cnt += read
+        self._read_pkg_max()
+
+    def _read_pkg_max(self) -> None:
+        if self.read_pkg_max_cnt > self.cnt["read_pkg_max"]:
+            self.cnt["read_pkg_max"] = self.read_pkg_max_cnt
+        self.read_pkg_max_cnt = 0
+
+    def _recv_fail(self, caller, err: int, ref):
+        if err == errno.ECONNRESET:
+            self.cnt["read_fails"] += 1
+            self._recv_error_current(atom("econnreset"))
+            return error(atom("econnreset"))
+        if err in (errno.EAGAIN, errno.EWOULDBLOCK):
+            if ref == ZERO:
+                return OK
+            self.rnumcnt = 0
+            self._init_current_reader(caller, ref)
+            self.select_read(caller, ref)
+            return SELECT
+        self.cnt["read_fails"] += 1
+        reason = posix_atom(err)
+        self._recv_error_current(reason)
+        return error(reason)
+
+    def _init_current_reader(self, caller, ref) -> None:
+        if self.reader is None:
+            self.reader = self.new_requestor(caller, ref)
+        else:
+            self.reader.ref = ref
+
+    def _update_current_reader(self) -> None:
+        if self.reader is not None:
+            self.release(self.reader)
+            self.reader = self.activate_next(self.readers, True)
+
+    def _recv_error_current(self, reason) -> None:
+        if self.reader is not None:
+            self.release(self.reader)
+            self.abort_queue(self.readers, reason)
+            self.reader = None
+
+    def recvfrom(self, caller, length: int, flags: int, ref):
+        bufsz = length or self.rbufsz
+        if not self.is_open:
+            return error(CLOSED)
+        if self.acceptor is not None:
+            return invalid(STATE)
+        answer = self._check_reader(caller, ref)
+        if answer is not None:
+            return answer
+        self.cnt["read_tries"] += 1
+        try:
+            data, address = self.sock.recvfrom(self._read_size(bufsz), flags)
+        except OSError as exc:
+            return self._recv_fail(caller, exc.errno, ref)
+        if not data and self.type == socket.SOCK_STREAM:
+            self.cnt["read_fails"] += 1
+            return error(CLOSED)
+        self.cnt["read_pkg"] += 1
+        self.cnt["read_byte"] += len(data)
+        self._update_current_reader()
+        return (OK, (sa.encode(self.domain, address), data))
+
+    # -- shutdown, cancel -------------------------------------------------------------------
+
+    def shutdown(self, how):
+        if not self.is_open:
+            return error(CLOSED)
+        try:
+            self.sock.shutdown(_HOW[how])
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        return OK
+
+    def cancel(self, caller, op, ref):
+        if op in ("recv", "recvfrom", "recvmsg"):
+            return self._cancel(caller, ref, "reader", self.readers, True)
+        if op in ("send", "sendto", "sendmsg", "sendfile"):
+            return self._cancel(caller, ref, "writer", self.writers, False)
+        if op == "accept":
+            return self._cancel(caller, ref, "acceptor", self.acceptors, True)
+        if op == "connect":
+            if not self.write_open:
+                return error(CLOSED)
+            c = self.connector
+            if c is None or c.pid != caller or c.ref != ref:
+                return NOT_FOUND
+            result = OK if self.cancel_write_select() else SELECT_SENT
+            self.release(c)
+            self.connector = None
+            self.wstate &= ~CONNECTING
+            return result
+        if not self.is_open:
+            return error(CLOSED)
+        raise Raise(atom("badarg"))
+
+    def _cancel(self, caller, ref, current: str, queue, read: bool):
+        if not (self.is_open if read else self.write_open):
+            return error(CLOSED)
+        req = getattr(self, current)
+        if req is None:
+            return NOT_FOUND
+        if req.pid != caller:
+            return OK if self.unqueue(queue, caller, ref) else NOT_FOUND
+        if req.ref != ref:
+            return NOT_FOUND
+        self.release(req)
+        cancelled = self.cancel_read_select() if read else self.cancel_write_select()
+        nxt = self.activate_next(queue, read)
+        setattr(self, current, nxt)
+        if nxt is None and current == "acceptor":
+            self.rstate &= ~ACCEPTING
+        return OK if cancelled else SELECT_SENT
+
+    # -- options ----------------------------------------------------------------------------
+
+    def setopt(self, caller, level, name, value):
+        if level == OTP and isinstance(level, Atom):
+            return self._setopt_otp(caller, name, value)
+        entry = sopt.lookup(level, name)
+        if entry is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        if not self.write_open:
+            return error(CLOSED)
+        klevel, kopt, (encode, _) = entry
+        if encode is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        raw = encode(value)
+        if raw is sopt.INVALID_VALUE:
+            return invalid((SOCKET_OPTION, (level, name), value))
+        try:
+            self.sock.setsockopt(klevel, kopt, raw)
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        return OK
+
+    def getopt(self, level, name):
+        if level == OTP and isinstance(level, Atom):
+            return self._getopt_otp(name)
+        entry = sopt.lookup(level, name)
+        if entry is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        if not self.is_open:
+            return error(CLOSED)
+        klevel, kopt, (_, decode) = entry
+        if decode is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        try:
+            return (OK, decode(self.sock, klevel, kopt))
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+
+    def setopt_native(self, level, name, value):
+        resolved = sopt.native(level, name)
+        if resolved is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        if not self.write_open:
+            return error(CLOSED)
+        raw = sopt.native_value(value)
+        if raw is sopt.INVALID_VALUE:
+            return invalid(VALUE)
+        try:
+            self.sock.setsockopt(*resolved, raw)
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        return OK
+
+    def getopt_native(self, level, name, spec):
+        """getopt_native with a value spec: integer, boolean, a size or a binary
+        (whose size counts; the kernel is not shown its contents)."""
+        resolved = sopt.native(level, name)
+        if resolved is None:
+            return invalid((SOCKET_OPTION, (level, name)))
+        if not self.is_open:
+            return error(CLOSED)
+        try:
+            if spec == "integer" and isinstance(spec, Atom):
+                return (OK, self.sock.getsockopt(*resolved))
+            if spec == "boolean" and isinstance(spec, Atom):
+                return (OK, self.sock.getsockopt(*resolved) != 0)
+            if sopt.c_int(spec) and spec >= 0:
+                return (OK, self.sock.getsockopt(*resolved, spec))
+            if isinstance(spec, (bytes, bytearray)):
+                return (OK, self.sock.getsockopt(*resolved, len(spec)))
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        return invalid((atom("value_spec"), spec))
+
+    def _setopt_otp(self, caller, name, value):
+        option = (OTP, name)
+        num = _OTP_OPTIONS.get(name) if isinstance(name, Atom) else None
+        if num is None:
+            return invalid((SOCKET_OPTION, option))
+        bad = invalid((SOCKET_OPTION, option, value))
+        if not (self.is_open if name in ("rcvbuf", "rcvctrlbuf") else self.write_open):
+            return error(CLOSED)
+        if name in ("debug", "iow"):
+            if value is not True and value is not False:
+                return bad
+            setattr(self, "dbg" if name == "debug" else "iow", value)
+        elif name in ("controlling_process", "meta"):
+            if caller != self.owner:
+                return invalid(NOT_OWNER)
+            if name == "meta":
+                self.meta = value
+            elif not isinstance(value, Pid):
+                return bad
+            elif value != self.owner:
+                self.owner = value
+                self.program.owner_changed(self)
+        elif name == "rcvbuf":
+            decoded = _rcvbuf(value)
+            if decoded is None:
+                return bad
+            self.rnum, self.rbufsz = decoded
+        elif name in ("rcvctrlbuf", "sndctrlbuf"):
+            size = _bufsz(value, 1024)
+            if size is None:
+                return bad
+            setattr(self, "rctrlsz" if name == "rcvctrlbuf" else "wctrlsz", size)
+        elif name == "use_registry":
+            if value is not True:
+                return bad
+        else:
+            raise Raise((INVALID, (atom("otp_socket_option"), num)))
+        return OK
+
+    def _getopt_otp(self, name):
+        option = (OTP, name)
+        if not isinstance(name, Atom) or name not in _OTP_OPTIONS:
+            return invalid((SOCKET_OPTION, option))
+        if name == "use_registry":
+            return (OK, self.use_reg)
+        if not (self.write_open if name == "meta" else self.is_open):
+            return error(CLOSED)
+        value = {"debug": self.dbg, "iow": self.iow, "controlling_process": self.owner,
+                 "rcvbuf": self.rbufsz if self.rnum == 0 else (self.rnum, self.rbufsz),
+                 "rcvctrlbuf": self.rctrlsz, "sndctrlbuf": self.wctrlsz, "fd": self.fd,
+                 "meta": self.meta, "domain": sopt.domain_name(self.domain)}[name]
+        return (OK, UNDEFINED if value is None else value)
+
+
+def _bufsz(value, default):
+    if value == atom("default") and isinstance(value, Atom):
+        return default
+    if type(value) is int and 0 < value < (1 << 63):
+        return value
+    return None
+
+
+def _rcvbuf(value):
+    size = _bufsz(value, 8192)
+    if size is not None:
+        return 0, size
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is int \
+            and 0 < value[0] < (1 << 32):
+        size = _bufsz(value[1], 8192)
+        if size is not None:
+            return value[0], size
+    return None
+
+
+def open_socket(program, caller, domain, type_, protocol, netns=None):
+    """esock_open4: a socket owned by the caller, or an errno."""
+    from ..netns import socket_in
+    if netns is not None:
+        sock = socket_in(netns, domain, type_, protocol)
+    else:
+        sock = socket.socket(domain, type_, protocol)
+    if protocol == 0:
+        try:
+            protocol = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL)
+        except OSError:
+            pass
+    return SockSocket(program, sock, domain, type_, protocol, caller)
+

@@ -1,0 +1,241 @@
+%% The prim_socket layer of pyinet_socket: what OTP's prim_socket does in Erlang
+%% (encoding sockaddr maps and option names, turning the NIF's `{invalid, What}`
+%% into the error socket users see), with the NIF calls replaced by requests to
+%% the port program (PROTOCOL.md, "socket requests"). The port program answers
+%% as the NIF does, and `{raise, Reason}` where the NIF raises.
+%%
+%% pyinet_socket is socket.erl over this module, as socket.erl is over
+%% prim_socket; the functions here have prim_socket's names and results.
+-module(pyinet_socket_prim).
+
+%% API.
+-export([open/4, bind/2, connect/3, connect/1, listen/2, accept/2,
+         send/4, sendto/4, sendto/5, recv/4, recvfrom/4, close/1, shutdown/2,
+         setopt/3, getopt/2, setopt_native/3, getopt_native/3, sockname/1, peername/1, cancel/3, info/1,
+         enc_sockaddr/1, router/1]).
+
+-define(SOCKET(Router, Port, Id), {'$socket', {pyinet_socket, Router, Port, Id}}).
+
+-define(IN_DEFAULTS, #{family => inet, port => 0, addr => any}).
+-define(IN6_DEFAULTS, #{family => inet6, port => 0, addr => any, flowinfo => 0, scope_id => 0}).
+-define(LOCAL_DEFAULTS, #{family => local, path => <<"">>}).
+-define(UNSPEC_DEFAULTS, #{family => unspec, addr => <<>>}).
+-define(NATIVE_DEFAULTS, #{family => 0, addr => <<>>}).
+
+%% API.
+
+-spec open(term(), term(), term(), map()) -> {ok, pyinet_socket:socket()} | {error, term()}.
+open(Domain, Type, Protocol, Opts) ->
+    try
+        case Opts of
+            #{netns := Path} when is_list(Path) -> Opts#{netns := enc_path(Path)};
+            _ -> Opts
+        end
+    of
+        EOpts ->
+            case pyinet_pool:pick() of
+                {ok, {Router, Port}} ->
+                    result(pyinet_request:call(Router, Port,
+                                               {sock_open, Domain, Type, Protocol, EOpts}));
+                {error, _} = Error ->
+                    Error
+            end
+    catch throw:Reason ->
+            {error, Reason}
+    end.
+
+-spec bind(pyinet_socket:socket(), term()) -> ok | {error, term()}.
+bind(S, Addr) ->
+    with_sockaddr(Addr, fun(EAddr) -> call(S, {sock_bind, id(S), EAddr}) end).
+
+-spec connect(pyinet_socket:socket(), reference(), term()) -> term().
+connect(S, Ref, SockAddr) ->
+    with_sockaddr(SockAddr, fun(EAddr) -> call(S, {sock_connect, id(S), Ref, EAddr}) end).
+
+%% Completes a connect after its select message.
+-spec connect(pyinet_socket:socket()) -> ok | {error, term()}.
+connect(S) ->
+    call(S, {sock_connect, id(S), undefined, undefined}).
+
+-spec listen(pyinet_socket:socket(), integer()) -> term().
+listen(S, Backlog) ->
+    call(S, {sock_listen, id(S), Backlog}).
+
+-spec accept(pyinet_socket:socket(), reference()) -> term().
+accept(S, Ref) ->
+    call(S, {sock_accept, id(S), Ref}).
+
+%% Flags is a list on the first call, the encoded flags (the continuation)
+%% after a select.
+-spec send(pyinet_socket:socket(), binary(), list() | integer(), reference()) -> term().
+send(S, Bin, Flags, Ref) ->
+    sent(Bin, call(S, {sock_send, id(S), Bin, Flags, Ref}), fun(EFlags) -> EFlags end).
+
+%% Continuation after a select: Cont is {To, ETo, EFlags}.
+-spec sendto(pyinet_socket:socket(), binary(), tuple(), reference()) -> term().
+sendto(S, Bin, {To, ETo, EFlags} = Cont, Ref) ->
+    case call(S, {sock_sendto, id(S), Bin, ETo, EFlags, Ref}) of
+        {invalid, sockaddr = Cause} -> {error, {invalid, {Cause, To}}};
+        Result -> sent(Bin, Result, fun(_) -> Cont end)
+    end.
+
+-spec sendto(pyinet_socket:socket(), binary(), term(), list(), reference()) -> term().
+sendto(S, Bin, To, Flags, Ref) ->
+    try enc_sockaddr(To) of
+        ETo ->
+            case call(S, {sock_sendto, id(S), Bin, ETo, Flags, Ref}) of
+                {invalid, sockaddr = Cause} -> {error, {invalid, {Cause, To}}};
+                Result -> sent(Bin, Result, fun(EFlags) -> {To, ETo, EFlags} end)
+            end
+    catch throw:Reason ->
+            {error, Reason}
+    end.
+
+-spec recv(pyinet_socket:socket(), non_neg_integer(), list(), reference() | zero) -> term().
+recv(S, Length, Flags, Ref) ->
+    call(S, {sock_recv, id(S), Length, Flags, Ref}).
+
+-spec recvfrom(pyinet_socket:socket(), non_neg_integer(), list(), reference() | zero) -> term().
+recvfrom(S, Length, Flags, Ref) ->
+    call(S, {sock_recvfrom, id(S), Length, Flags, Ref}).
+
+-spec close(pyinet_socket:socket()) -> ok | {error, term()}.
+close(S) ->
+    call(S, {sock_close, id(S)}).
+
+-spec shutdown(pyinet_socket:socket(), term()) -> ok | {error, term()}.
+shutdown(S, How) ->
+    call(S, {sock_shutdown, id(S), How}).
+
+%% An option that is not {Level, Opt} atoms escapes as a throw, as from
+%% prim_socket:enc_sockopt/2 (socket:setopt/3 does not catch it).
+-spec setopt(pyinet_socket:socket(), term(), term()) -> ok | {error, term()}.
+setopt(S, {Level, Opt}, Value) when is_atom(Level), is_atom(Opt) ->
+    call(S, {sock_setopt, id(S), Level, Opt, Value});
+setopt(_S, Option, _Value) ->
+    throw({invalid, {socket_option, Option}}).
+
+-spec getopt(pyinet_socket:socket(), term()) -> {ok, term()} | {error, term()}.
+getopt(S, {Level, Opt}) when is_atom(Level), is_atom(Opt) ->
+    call(S, {sock_getopt, id(S), Level, Opt});
+getopt(_S, Option) ->
+    throw({invalid, {socket_option, Option}}).
+
+%% Native options: numbers, or names resolved to numbers, and a raw value.
+-spec setopt_native(pyinet_socket:socket(), term(), term()) -> ok | {error, term()}.
+setopt_native(S, {Level, Opt}, Value)
+  when is_integer(Level), is_integer(Opt);
+       is_atom(Level), is_integer(Opt);
+       is_atom(Level), is_atom(Opt) ->
+    call(S, {sock_setopt_native, id(S), Level, Opt, Value});
+setopt_native(_S, Option, _Value) ->
+    throw({invalid, {socket_option, Option}}).
+
+-spec getopt_native(pyinet_socket:socket(), term(), term()) -> {ok, term()} | {error, term()}.
+getopt_native(S, {Level, Opt}, ValueSpec)
+  when is_integer(Level), is_integer(Opt);
+       is_atom(Level), is_integer(Opt);
+       is_atom(Level), is_atom(Opt) ->
+    call(S, {sock_getopt_native, id(S), Level, Opt, ValueSpec});
+getopt_native(_S, Option, _ValueSpec) ->
+    {error, {invalid, {socket_option, Option}}}.
+
+-spec sockname(pyinet_socket:socket()) -> {ok, map()} | {error, term()}.
+sockname(S) ->
+    call(S, {sock_sockname, id(S)}).
+
+-spec peername(pyinet_socket:socket()) -> {ok, map()} | {error, term()}.
+peername(S) ->
+    call(S, {sock_peername, id(S)}).
+
+-spec cancel(pyinet_socket:socket(), atom(), reference()) -> term().
+cancel(S, Op, Ref) ->
+    call(S, {sock_cancel, id(S), Op, Ref}).
+
+-spec info(pyinet_socket:socket()) -> map().
+info(S) ->
+    call(S, {sock_info, id(S)}).
+
+%% The router of a socket: the process whose death means the socket is gone.
+-spec router(pyinet_socket:socket()) -> pid().
+router(?SOCKET(Router, _, _)) -> Router.
+
+%% prim_socket:enc_sockaddr/1: the map with its family's defaults merged in;
+%% a key the family does not have is thrown as invalid, a non-map raised.
+-spec enc_sockaddr(term()) -> map().
+enc_sockaddr(#{family := inet} = SockAddr) ->
+    merge_sockaddr(?IN_DEFAULTS, SockAddr);
+enc_sockaddr(#{family := inet6} = SockAddr) ->
+    merge_sockaddr(?IN6_DEFAULTS, SockAddr);
+enc_sockaddr(#{family := local, path := Path} = SockAddr) ->
+    if
+        is_list(Path), 0 =< length(Path), length(Path) =< 255 ->
+            enc_sockaddr(SockAddr#{path => enc_path(Path)});
+        is_binary(Path), 0 =< byte_size(Path), byte_size(Path) =< 255 ->
+            merge_sockaddr(?LOCAL_DEFAULTS, SockAddr);
+        true ->
+            throw({invalid, {sockaddr, path, SockAddr}})
+    end;
+enc_sockaddr(#{family := local} = SockAddr) ->
+    throw({invalid, {sockaddr, path, SockAddr}});
+enc_sockaddr(#{family := unspec} = SockAddr) ->
+    merge_sockaddr(?UNSPEC_DEFAULTS, SockAddr);
+enc_sockaddr(#{family := Native} = SockAddr) when is_integer(Native) ->
+    merge_sockaddr(?NATIVE_DEFAULTS, SockAddr);
+enc_sockaddr(#{family := _} = SockAddr) ->
+    SockAddr;
+enc_sockaddr(#{} = SockAddr) ->
+    throw({invalid, {sockaddr, family, SockAddr}});
+enc_sockaddr(SockAddr) ->
+    erlang:error({invalid, {sockaddr, SockAddr}}).
+
+%% Internal.
+
+id(?SOCKET(_, _, Id)) -> Id.
+
+call(?SOCKET(Router, Port, _), Request) ->
+    result(pyinet_request:call(Router, Port, Request)).
+
+result({raise, Reason}) -> erlang:error(Reason);
+result(Result) -> Result.
+
+with_sockaddr(Addr, Fun) ->
+    try enc_sockaddr(Addr) of
+        EAddr ->
+            case Fun(EAddr) of
+                {invalid, sockaddr = Cause} -> {error, {invalid, {Cause, Addr}}};
+                Result -> Result
+            end
+    catch throw:Reason ->
+            {error, Reason}
+    end.
+
+%% The number written becomes the rest of the binary, and the encoded flags
+%% the continuation, as prim_socket:send/4 and sendto/5 return them.
+sent(_Bin, ok, _Cont) -> ok;
+sent(Bin, {ok, Written}, _Cont) ->
+    <<_:Written/binary, Rest/binary>> = Bin,
+    {ok, Rest};
+sent(_Bin, {select, EFlags}, Cont) -> {select, Cont(EFlags)};
+sent(Bin, {select, Written, EFlags}, Cont) ->
+    <<_:Written/binary, Rest/binary>> = Bin,
+    {select, Rest, Cont(EFlags)};
+sent(_Bin, Result, _Cont) -> Result.
+
+merge_sockaddr(Default, SockAddr) ->
+    case maps:fold(fun(Key, _, Acc) ->
+                           case is_map_key(Key, Default) of
+                               true -> Acc;
+                               false -> [Key | Acc]
+                           end
+                   end, [], SockAddr) of
+        [] -> maps:merge(Default, SockAddr);
+        InvalidKeys -> throw({invalid, {sockaddr, {keys, InvalidKeys}, SockAddr}})
+    end.
+
+enc_path(Path) ->
+    case unicode:characters_to_binary(Path, file:native_name_encoding()) of
+        {error, _Bin, _Rest} -> throw({invalid, {path, Path}});
+        {incomplete, _Bin1, _Bin2} -> throw({invalid, {path, Path}});
+        BinPath when is_binary(BinPath) -> BinPath
+    end.
