@@ -107,7 +107,7 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
             {error, enotsup};
         {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = netns(Fd) ++ driver_order(SockOpts0),
+            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_address(Family, Address) orelse exit(badarg),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
@@ -137,7 +137,7 @@ listen(Port, Opts) when is_list(Opts) ->
         {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, backlog = Backlog,
                           fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = netns(Fd) ++ driver_order(SockOpts0),
+            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             with_router(fun(Router, RPort) ->
                                 pyinet_request:call(
@@ -182,18 +182,6 @@ valid_bind_address(_, undefined) -> true;
 %% (prim_socket:enc_sockaddr/1); bound to as it is, its own port included.
 valid_bind_address(Family, #{family := Family}) -> true;
 valid_bind_address(Family, Addr) -> valid_address(Family, Addr).
-
-%% prim_inet:setopts/2 encodes the options last first, and the driver applies
-%% them in that order: when two interact (a bad one stopping the rest, the
-%% watermarks dragging each other) the last one given is set first.
-driver_order(Opts) ->
-    lists:reverse(Opts).
-
-%% inet:connect_options/2 and listen_options/2 carry {netns, Path} in the fd
-%% field; the port program creates the socket in that namespace. It goes first
-%% in the options, where the port program looks for it.
-netns([{netns, NS}]) -> [{netns, NS}];
-netns(_) -> [].
 
 with_router(Fun) ->
     case pyinet_pool:pick() of
@@ -341,7 +329,7 @@ fdopen(_Fd, _Opts) ->
 
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
-    case normalize_setopts(Opts, []) of
+    case pyinet_inet_opts:setopts(Opts) of
         {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
         Error -> Error
     end;
@@ -351,11 +339,11 @@ setopts(_, Opts) ->
 
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
-    case lists:all(fun valid_getopt/1, Opts) of
+    case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
         true ->
             case pyinet_request:call(R, P, {getopts, Id, Opts}) of
                 %% As inet:getopts/2 reports it for a port: a file name.
-                {ok, Values} -> {ok, [netns_name(V) || V <- Values]};
+                {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
                 Error -> Error
             end;
         false -> {error, einval}
@@ -412,67 +400,3 @@ info(?SOCKET(R, P, Id) = S) ->
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id)) ->
     "#PyinetSocket<" ++ integer_to_list(Id) ++ ">".
-
-%%% Internal.
-
-%% prim_inet:setopts/2 accepts what encode_opt_val/1 accepts: these shapes, each
-%% value of its option's type; anything else is einval before any option is set.
-normalize_setopts([], Acc) ->
-    %% Acc is in driver_order/1 already.
-    {ok, Acc};
-normalize_setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
-    normalize_setopts(Opts, [O | Acc]);
-normalize_setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->
-    normalize_setopts([{raw, {Level, Opt, Bin}} | Opts], Acc);
-normalize_setopts([binary | Opts], Acc) ->
-    normalize_setopts(Opts, [{mode, binary} | Acc]);
-normalize_setopts([list | Opts], Acc) ->
-    normalize_setopts(Opts, [{mode, list} | Acc]);
-normalize_setopts([{netns, NS} | Opts], Acc) when not is_binary(NS) ->
-    %% inet:setopts/2 turns a file name into a binary before prim_inet sees it.
-    normalize_setopts([{netns, filename_to_binary(NS)} | Opts], Acc);
-normalize_setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
-    case is_sockopt_val(Name, Value) of
-        true -> normalize_setopts(Opts, [O | Acc]);
-        false -> {error, einval}
-    end;
-normalize_setopts(_, _) ->
-    {error, einval}.
-
-is_sockopt_val(Name, Value) ->
-    try prim_inet:is_sockopt_val(Name, Value)
-    catch _:_ -> false
-    end.
-
-%% The option names inet:getopts/2 accepts on a TCP socket (checked on OTP 25:
-%% line_delimiter, for one, can be set but not read back).
-valid_getopt({raw, L, O, Size}) -> is_integer(L) andalso is_integer(O)
-                                       andalso is_integer(Size) andalso Size >= 0;
-valid_getopt(Name) when is_atom(Name) ->
-    lists:member(Name, [active, mode, packet, packet_size, header, buffer, deliver,
-                        exit_on_close, send_timeout, send_timeout_close, high_watermark,
-                        low_watermark, high_msgq_watermark, low_msgq_watermark, delay_send,
-                        show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
-                        tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
-                        recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
-                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
-valid_getopt(_) -> false.
-
-netns_name({netns, Bin}) when is_binary(Bin) ->
-    Name = case file:native_name_encoding() of
-               latin1 -> binary_to_list(Bin);
-               utf8 -> case unicode:characters_to_list(Bin) of
-                           L when is_list(L) -> L;
-                           _ -> Bin
-                       end
-           end,
-    {netns, Name};
-netns_name(Other) ->
-    Other.
-
-filename_to_binary(Name) ->
-    try unicode:characters_to_binary(Name, unicode, file:native_name_encoding()) of
-        Bin when is_binary(Bin) -> Bin;
-        _ -> Name
-    catch error:_ -> Name
-    end.

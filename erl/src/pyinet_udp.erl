@@ -114,15 +114,9 @@ open(Port, Opts) ->
                                 pyinet_request:call(
                                   Router, RPort,
                                   {udp_open, Family, BAddr, BPort,
-                                   netns(Fd) ++ driver_order(SockOpts)})
+                                   pyinet_inet_opts:open_options(Fd, SockOpts)})
                         end)
     end.
-
-%% inet:udp_options/2 carries {netns, Path} in the fd field; the port program
-%% creates the socket in that namespace. It goes first in the options, where
-%% the port program looks for it.
-netns([{netns, NS}]) -> [{netns, NS}];
-netns(_) -> [].
 
 %% The family the last {ip, _} or {ifaddr, _} names, as inet:udp_module/1 finds it.
 option_family(Opts, Default) ->
@@ -152,11 +146,6 @@ is_ip6({A, B, C, D, E, F, G, H})
        is_integer(F), is_integer(G), is_integer(H) ->
     ?ip6(A, B, C, D, E, F, G, H);
 is_ip6(_) -> false.
-
-%% prim_inet:setopts/2 encodes the options last first, and the driver applies
-%% them in that order.
-driver_order(Opts) ->
-    lists:reverse(Opts).
 
 with_router(Fun) ->
     case pyinet_pool:pick() of
@@ -433,7 +422,7 @@ fdopen(_Fd, _Opts) ->
 
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
-    case normalize_setopts(Opts, []) of
+    case pyinet_inet_opts:setopts(Opts) of
         {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
         Error -> Error
     end;
@@ -443,11 +432,11 @@ setopts(_, Opts) ->
 
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
-    case lists:all(fun valid_getopt/1, Opts) of
+    case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
         true ->
             case pyinet_request:call(R, P, {getopts, Id, Opts}) of
                 %% As inet:getopts/2 reports it for a port: a file name.
-                {ok, Values} -> {ok, [netns_name(V) || V <- Values]};
+                {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
                 Error -> Error
             end;
         false -> {error, einval}
@@ -508,66 +497,3 @@ info(?SOCKET(R, P, Id, _) = S) ->
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id, _)) ->
     "#PyinetSocket<" ++ integer_to_list(Id) ++ ">".
-
-%%% Internal.
-
-%% prim_inet:setopts/2 accepts what encode_opt_val/1 accepts: these shapes, each
-%% value of its option's type; anything else is einval before any option is set.
-normalize_setopts([], Acc) ->
-    {ok, Acc};
-normalize_setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
-    normalize_setopts(Opts, [O | Acc]);
-normalize_setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->
-    normalize_setopts([{raw, {Level, Opt, Bin}} | Opts], Acc);
-normalize_setopts([binary | Opts], Acc) ->
-    normalize_setopts(Opts, [{mode, binary} | Acc]);
-normalize_setopts([list | Opts], Acc) ->
-    normalize_setopts(Opts, [{mode, list} | Acc]);
-normalize_setopts([{netns, NS} | Opts], Acc) when not is_binary(NS) ->
-    %% inet:setopts/2 turns a file name into a binary before prim_inet sees it.
-    normalize_setopts([{netns, filename_to_binary(NS)} | Opts], Acc);
-normalize_setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
-    case is_sockopt_val(Name, Value) of
-        true -> normalize_setopts(Opts, [O | Acc]);
-        false -> {error, einval}
-    end;
-normalize_setopts(_, _) ->
-    {error, einval}.
-
-filename_to_binary(Name) ->
-    try unicode:characters_to_binary(Name, unicode, file:native_name_encoding()) of
-        Bin when is_binary(Bin) -> Bin;
-        _ -> Name
-    catch error:_ -> Name
-    end.
-
-netns_name({netns, Bin}) when is_binary(Bin) ->
-    Name = case file:native_name_encoding() of
-               latin1 -> binary_to_list(Bin);
-               utf8 -> case unicode:characters_to_list(Bin) of
-                           L when is_list(L) -> L;
-                           _ -> Bin
-                       end
-           end,
-    {netns, Name};
-netns_name(Other) ->
-    Other.
-
-is_sockopt_val(Name, Value) ->
-    try prim_inet:is_sockopt_val(Name, Value)
-    catch _:_ -> false
-    end.
-
-%% The option names inet:getopts/2 accepts (prim_inet encodes the same names
-%% whatever the protocol; the driver leaves out what a UDP socket lacks).
-valid_getopt({raw, L, O, Size}) -> is_integer(L) andalso is_integer(O)
-                                       andalso is_integer(Size) andalso Size >= 0;
-valid_getopt(Name) when is_atom(Name) ->
-    lists:member(Name, [active, mode, packet, packet_size, header, buffer, deliver,
-                        exit_on_close, send_timeout, send_timeout_close, high_watermark,
-                        low_watermark, high_msgq_watermark, low_msgq_watermark, delay_send,
-                        show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
-                        tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
-                        recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
-                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
-valid_getopt(_) -> false.

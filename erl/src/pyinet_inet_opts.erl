@@ -1,0 +1,93 @@
+%% What inet and prim_inet do to socket options before a port sees them, done the
+%% same way for pyinet's TCP and UDP sockets, so that a bad option fails exactly
+%% where and how it fails with OTP's driver.
+-module(pyinet_inet_opts).
+
+%% API.
+-export([setopts/1, is_getopt/1, reported/1, open_options/2]).
+
+%% API.
+
+%% The options of inet:setopts/2 as the port program takes them, or einval if
+%% prim_inet would refuse any: the shapes encode_opt_val/1 accepts, each value of
+%% its option's type; nothing is set when one is wrong. They come out last first,
+%% the order in which prim_inet encodes them and the driver applies them (which
+%% shows when two interact: a bad one stopping the rest, the watermarks dragging
+%% each other).
+-spec setopts(list()) -> {ok, list()} | {error, einval}.
+setopts(Opts) ->
+    setopts(Opts, []).
+
+setopts([], Acc) ->
+    {ok, Acc};
+setopts([{active, N} = O | Opts], Acc) when is_integer(N), N < 32768, N >= -32768 ->
+    setopts(Opts, [O | Acc]);
+setopts([{raw, Level, Opt, Bin} | Opts], Acc) ->
+    setopts([{raw, {Level, Opt, Bin}} | Opts], Acc);
+setopts([binary | Opts], Acc) ->
+    setopts(Opts, [{mode, binary} | Acc]);
+setopts([list | Opts], Acc) ->
+    setopts(Opts, [{mode, list} | Acc]);
+setopts([{netns, NS} | Opts], Acc) when not is_binary(NS) ->
+    %% inet:setopts/2 turns a file name into a binary before prim_inet sees it.
+    setopts([{netns, filename_to_binary(NS)} | Opts], Acc);
+setopts([{Name, Value} = O | Opts], Acc) when is_atom(Name) ->
+    case is_sockopt_val(Name, Value) of
+        true -> setopts(Opts, [O | Acc]);
+        false -> {error, einval}
+    end;
+setopts(_, _) ->
+    {error, einval}.
+
+%% The option names inet:getopts/2 accepts (prim_inet encodes the same names
+%% whatever the protocol; the driver leaves out what a socket lacks). Checked on
+%% OTP 25: line_delimiter, for one, can be set but not read back.
+-spec is_getopt(term()) -> boolean().
+is_getopt({raw, L, O, Size}) ->
+    is_integer(L) andalso is_integer(O) andalso is_integer(Size) andalso Size >= 0;
+is_getopt(Name) when is_atom(Name) ->
+    lists:member(Name, [active, mode, packet, packet_size, header, buffer, deliver,
+                        exit_on_close, send_timeout, send_timeout_close, high_watermark,
+                        low_watermark, high_msgq_watermark, low_msgq_watermark, delay_send,
+                        show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
+                        tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
+                        recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
+                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
+is_getopt(_) ->
+    false.
+
+%% An option value as inet:getopts/2 reports it for a port: netns as a file name.
+-spec reported({atom(), term()} | tuple()) -> tuple().
+reported({netns, Bin}) when is_binary(Bin) ->
+    Name = case file:native_name_encoding() of
+               latin1 -> binary_to_list(Bin);
+               utf8 -> case unicode:characters_to_list(Bin) of
+                           L when is_list(L) -> L;
+                           _ -> Bin
+                       end
+           end,
+    {netns, Name};
+reported(Other) ->
+    Other.
+
+%% The options of a new socket from inet:connect_options/2, listen_options/2 or
+%% udp_options/2: in the driver's order, and {netns, Path} (which those carry in
+%% their fd field) first, where the port program looks for it to create the
+%% socket in that namespace.
+-spec open_options(term(), list()) -> list().
+open_options([{netns, NS}], Opts) -> [{netns, NS} | lists:reverse(Opts)];
+open_options(_Fd, Opts) -> lists:reverse(Opts).
+
+%% Internal.
+
+is_sockopt_val(Name, Value) ->
+    try prim_inet:is_sockopt_val(Name, Value)
+    catch _:_ -> false
+    end.
+
+filename_to_binary(Name) ->
+    try unicode:characters_to_binary(Name, unicode, file:native_name_encoding()) of
+        Bin when is_binary(Bin) -> Bin;
+        _ -> Name
+    catch error:_ -> Name
+    end.
