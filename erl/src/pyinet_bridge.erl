@@ -63,13 +63,17 @@ explain_exit(Status) ->
 %% Internal.
 
 %% The application keys that reach the port program: `log_level` (Python's
-%% logging on stderr: debug | info | warning | error) and `trace` (a file that
-%% records every frame; read it with python -m bridge.trace FILE).
+%% logging on stderr: debug | info | warning | error), `trace` (a file that
+%% records every frame; read it with python -m bridge.trace FILE) and `spin_us`
+%% (how long its event loop polls awake after activity, default 100; 0 makes it
+%% sleep at once, for machines where every core is busy anyway).
 optional_env() ->
-    [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"}],
+    [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"},
+                                               {spin_us, "PYINET_SPIN_US"}],
                                 {ok, Value} <- [application:get_env(pyinet, Key)]].
 
 to_string(A) when is_atom(A) -> atom_to_list(A);
+to_string(N) when is_integer(N) -> integer_to_list(N);
 to_string(S) -> unicode:characters_to_list(S).
 
 python_path(Dir) ->
