@@ -57,6 +57,9 @@ _CONNECTED = atom("connected")
 # giving up on pending output, and prim_inet:send this long for its reply before
 # it watches the port.
 CLOSE_IDLE_TIMEOUT = 5.0
+# A body whose length is known is read in pieces of at most this: a header may
+# announce up to 2 GiB, and one read of that would allocate it all at once.
+EXACT_READ_LIMIT = 1 << 20
 CLOSE_MAX_WAIT = 180.0
 
 
@@ -154,7 +157,7 @@ class TcpConnection(InetSocket):
 
     def _update_reading(self) -> None:
         want = (self.select_read and self.sock is not None and not self.program.writer.congested
-                and self.owner not in self.program.paused_owners)
+                and not self.held_back())
         if want != self._reading:
             self._reading = want
             if want:
@@ -197,6 +200,8 @@ class TcpConnection(InetSocket):
             return self._recv_error(EMSGSIZE)
         if nread == 0:
             return self._deliver()
+        if nread > EXACT_READ_LIMIT and rb.remain:
+            nread = EXACT_READ_LIMIT
         try:
             data = self.sock.recv(nread)
         except (BlockingIOError, InterruptedError):

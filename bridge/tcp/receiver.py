@@ -95,8 +95,6 @@ class ReceiveBuffer:
         if tlen > 0:
             if tlen <= n:
                 return 0, tlen
-            if tlen > TCP_MAX_PACKET_SIZE:
-                raise PacketError
             self.size = max(self.size, tlen)
             return tlen - n, tlen - n
         if tlen == 0:

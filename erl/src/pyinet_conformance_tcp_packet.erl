@@ -16,7 +16,7 @@
          p4_trailing/1, p4_split_header/1, p1_active_once_burst/1,
          p1_oversized_passive/1, p1_oversized_passive_no_exit/1,
          p2_oversized_active/1, p2_oversized_active_no_exit/1,
-         p4_oversized_after_good_active/1, p4_oversized_after_good_passive/1,
+         p4_oversized_after_good_active/1, p4_oversized_after_good_passive/1, p4_header_beyond_64mib/1,
          asn1_short_long/1, asn1_split_active/1, asn1_oversized/1,
          cdr_big_little/1, cdr_bad_magic/1, sunrm_fragments/1, sunrm_oversized_active/1,
          fcgi_padding/1, fcgi_bad_version/1, tpkt_split/1, tpkt_bad_version/1,
@@ -240,6 +240,22 @@ p4_oversized_after_good_passive(B) ->
     r(gen_tcp:recv(C, 0, 1000)),
     r(gen_tcp:recv(C, 0, 100)),
     close_all([C, A]).
+
+%% A header announcing more than 64 MiB (no packet_size): inet_drv only grows its
+%% buffer and waits for the body; a recv(N) of that size is enomem instead.
+p4_header_beyond_64mib(B) ->
+    {C, A} = pair(B, [binary, {active, false}, {packet, 4}]),
+    ok = gen_tcp:send(A, <<"abcd", "xyz">>),
+    sleep(30),
+    r(gen_tcp:recv(C, 0, 100)),
+    r(inet:setopts(C, [{active, true}])),
+    msgs(),
+    ok = gen_tcp:close(A),
+    msgs(),
+    {C2, A2} = pair(B, [binary, {active, false}]),
+    r(gen_tcp:recv(C2, 16#4000001, 100)),
+    r(gen_tcp:recv(C2, 16#4000000, 10)),
+    close_all([C, C2, A2]).
 
 %%% asn1, cdr, sunrm, fcgi, tpkt.
 
