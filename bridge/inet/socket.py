@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 
+from ..active import ACTIVE
 from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
 from .. import sockaddr
@@ -95,6 +96,12 @@ class InetSocket:
     def set_owner(self, owner) -> None:
         self.owner = owner
         self.program.owner_changed(self)
+
+    def held_back(self) -> bool:
+        """Is reading paused because the owner's mailbox is long? Only {active, true}
+        delivery is held back, the kind nothing else limits: a passive recv or
+        {active, once | N} is asked for, and the asker may be waiting for exactly that."""
+        return self.opts.active.mode == ACTIVE and self.owner in self.program.paused_owners
 
     # -- options ----------------------------------------------------------------------
 

@@ -96,8 +96,7 @@ class SctpSocket(InetSocket):
 
     def _update_reading(self) -> None:
         want = (self.select_read and self.sock is not None and not self._eof
-                and not self.program.writer.congested
-                and self.owner not in self.program.paused_owners)
+                and not self.program.writer.congested and not self.held_back())
         if want != self._reading:
             self._reading = want
             if want:

@@ -21,6 +21,7 @@
 -define(PROTOCOL, 1).
 -define(SAMPLE, 64).
 -define(PAUSE_CHECK_MS, 20).
+-define(PAUSE_GIVE_UP_MS, 5000).
 -define(HELLO_TIMEOUT, 30000).
 
 -record(state, {
@@ -37,8 +38,10 @@
           monitors = #{} :: #{term() => [{reference(), pid()}]},
           %% Frames delivered: every ?SAMPLE-th, the destination's mailbox is looked at.
           delivered = 0 :: non_neg_integer(),
-          %% Owners whose sockets are paused because their mailbox is too long.
-          paused = #{} :: #{pid() => true},
+          %% Owners whose {active, true} sockets are paused because their mailbox
+          %% is too long (since when its length last went down, and to what), and
+          %% owners not paused again until their mailbox is short (exempt).
+          paused = #{} :: #{pid() => {integer(), non_neg_integer()} | exempt},
           queue_high :: pos_integer(),
           queue_low :: non_neg_integer(),
           %% Socket id -> {Id, Outstanding, HighWatermark, Busy} for the sockets
@@ -202,7 +205,7 @@ check_mailbox(Dest, #state{paused = Paused, queue_high = High, port = Port} = St
         {message_queue_len, Len} when Len > High ->
             erlang:port_command(Port, term_to_binary({pyinet, {pause, Dest}})),
             map_size(Paused) =:= 0 andalso erlang:send_after(?PAUSE_CHECK_MS, self(), check_paused),
-            State#state{paused = Paused#{Dest => true}};
+            State#state{paused = Paused#{Dest => {erlang:monotonic_time(millisecond), Len}}};
         _ ->
             State
     end;
@@ -210,20 +213,37 @@ check_mailbox(_Dest, State) ->
     State.
 
 check_paused(#state{paused = Paused, queue_low = Low, port = Port} = State) ->
-    Still = maps:filter(
-              fun(Pid, _) ->
-                      case erlang:process_info(Pid, message_queue_len) of
-                          {message_queue_len, Len} when Len > Low ->
-                              true;
-                          undefined ->
-                              false;  % gone: the port program hears of it from the monitor
+    Now = erlang:monotonic_time(millisecond),
+    Still = maps:filtermap(
+              fun(Pid, Entry) ->
+                      case {erlang:process_info(Pid, message_queue_len), Entry} of
+                          {undefined, _} ->
+                              false;  % gone: the port program hears of it from the watcher
+                          {{message_queue_len, Len}, exempt} ->
+                              Len > Low;
+                          {{message_queue_len, Len}, _} when Len =< Low ->
+                              resume(Port, Pid),
+                              false;
+                          {{message_queue_len, Len}, {_, Shortest}} when Len < Shortest ->
+                              {true, {Now, Len}};
+                          {{message_queue_len, Len}, {Since, _}} when Now - Since >= ?PAUSE_GIVE_UP_MS ->
+                              %% Its mailbox has not shrunk for a while: it may be
+                              %% waiting, in a selective receive, for the very data
+                              %% held back. Deliver again, and go on delivering
+                              %% until its mailbox is short.
+                              logger:warning("pyinet: ~p keeps ~b messages unread; its sockets "
+                                             "are no longer held back", [Pid, Len]),
+                              resume(Port, Pid),
+                              {true, exempt};
                           _ ->
-                              erlang:port_command(Port, term_to_binary({pyinet, {resume, Pid}})),
-                              false
+                              true
                       end
               end, Paused),
     map_size(Still) > 0 andalso erlang:send_after(?PAUSE_CHECK_MS, self(), check_paused),
     State#state{paused = Still}.
+
+resume(Port, Pid) ->
+    erlang:port_command(Port, term_to_binary({pyinet, {resume, Pid}})).
 
 control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
     State1 = case Sockets of

@@ -6,7 +6,7 @@
 -include_lib("stdlib/include/assert.hrl").
 
 -export([all/0, suite/0, init_per_suite/1, end_per_suite/1]).
--export([active_owner_not_reading/1, peer_not_reading/1, open_close_cycles/1,
+-export([active_owner_not_reading/1, busy_owner_keeps_receiving/1, peer_not_reading/1, open_close_cycles/1,
          owner_crashes/1, integrity_parallel/1, killed_under_load/1]).
 
 -define(PY, [{tcp_module, pyinet_tcp}]).
@@ -16,12 +16,13 @@ suite() ->
     [{timetrap, {minutes, 10}}].
 
 all() ->
-    [active_owner_not_reading, peer_not_reading, open_close_cycles, owner_crashes,
+    [active_owner_not_reading, busy_owner_keeps_receiving, peer_not_reading, open_close_cycles, owner_crashes,
      integrity_parallel, killed_under_load].
 
 init_per_suite(Config) ->
     %% One port program, so that "the" port program is well defined here
     %% (pyinet_pool_SUITE is about several).
+    application:stop(pyinet),
     application:load(pyinet),
     application:set_env(pyinet, routers, 1),
     ok = pyinet:start(),
@@ -50,6 +51,60 @@ active_owner_not_reading(_Config) ->
     receive {sent, Digest} -> ?assertEqual(Digest, Got) end,
     unlink(Sender),
     [gen_tcp:close(S) || S <- [A, L]].
+
+%% An owner whose mailbox stays long (3000 messages it leaves unread) while an
+%% {active, true} socket streams to it: that socket is held back, but a passive
+%% recv on its other socket is answered, and a selective receive of the stream
+%% gets all of it (the holding back gives up when the mailbox does not shrink).
+busy_owner_keeps_receiving(_Config) ->
+    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {packet, 4}]),
+    {ok, Port} = inet:port(L),
+    Packets = 20000,
+    Test = self(),
+    Owner = spawn_link(
+              fun() ->
+                      Opts = ?PY ++ [binary, {packet, 4}],
+                      {ok, X} = gen_tcp:connect({127, 0, 0, 1}, Port, [{active, true} | Opts]),
+                      {ok, Y} = gen_tcp:connect({127, 0, 0, 1}, Port, [{active, false} | Opts]),
+                      [self() ! {unread, I} || I <- lists:seq(1, 3000)],
+                      Test ! {ready, self()},
+                      receive go -> ok end,
+                      Recv = gen_tcp:recv(Y, 0, 3000),
+                      Stream = receive_stream(X, 1, Packets),
+                      {message_queue_len, Unread} = process_info(self(), message_queue_len),
+                      Test ! {done, Recv, Stream, Unread}
+              end),
+    {ok, XPeer} = gen_tcp:accept(L),
+    {ok, YPeer} = gen_tcp:accept(L),
+    receive {ready, Owner} -> ok end,
+    Sender = spawn_link(fun() ->
+                                [ok = gen_tcp:send(XPeer, <<I:32, (chunk(1000))/binary>>)
+                                 || I <- lists:seq(1, Packets)]
+                        end),
+    timer:sleep(500),  % the stream is held back by now
+    Owner ! go,
+    timer:sleep(200),  % the recv is waiting, with Y not read from
+    ok = gen_tcp:send(YPeer, <<"hello">>),
+    receive
+        {done, Recv, Stream, Unread} ->
+            ?assertEqual({ok, <<"hello">>}, Recv),
+            ?assertEqual(complete, Stream),
+            ?assertEqual(3000, Unread)
+    after 120000 ->
+            ct:fail(owner_stuck)
+    end,
+    unlink(Sender),
+    [gen_tcp:close(S) || S <- [XPeer, YPeer, L]].
+
+receive_stream(_X, N, Last) when N > Last ->
+    complete;
+receive_stream(X, N, Last) ->
+    receive
+        {tcp, X, <<N:32, _/binary>>} -> receive_stream(X, N + 1, Last);
+        {tcp, X, <<Other:32, _/binary>>} -> {out_of_order, N, Other};
+        {tcp_closed, X} -> {closed_early, N}
+    after 30000 -> {stalled, N}
+    end.
 
 %% A pyinet socket sending 1 GiB to a peer that does not read for a while: the
 %% sender blocks at the high watermark; nothing grows.
