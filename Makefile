@@ -11,7 +11,7 @@ STAMPS := .make
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EBIN   := _build/default/lib/pyinet/ebin
 EXAMPLES_EBIN := _build/examples
-APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper rebar3 iproute2 gcc
+APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev rebar3 iproute2 gcc
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)

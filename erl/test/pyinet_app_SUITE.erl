@@ -6,7 +6,7 @@
 -include_lib("stdlib/include/assert.hrl").
 
 -export([all/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2, end_per_testcase/2]).
--export([plain_listen/0]).
+-export([plain_listen/0, manual_examples_under_inetrc/1]).
 -export([starts_on_first_use/1, same_results_as_gen_tcp/1, port_program_killed/1,
          owner_death_closes_sockets/1, listen_owner_death/1, no_python/1,
          inetrc_needs_no_code_change/1, hello_protocol_checked/1]).
@@ -16,6 +16,7 @@
 all() ->
     [starts_on_first_use, same_results_as_gen_tcp, port_program_killed,
      owner_death_closes_sockets, listen_owner_death, no_python, inetrc_needs_no_code_change,
+     manual_examples_under_inetrc,
      hello_protocol_checked].
 
 init_per_suite(Config) ->
@@ -153,6 +154,34 @@ inetrc_needs_no_code_change(Config) ->
         ok = gen_tcp:send(C, <<"over inetrc">>),
         ?assertEqual({ok, <<"over inetrc">>}, gen_tcp:recv(C, 0, 5000)),
         gen_tcp:close(C)
+    after
+        peer:stop(Peer)
+    end.
+
+%% The three examples of gen_tcp(3), as written (examples/gen_tcp_examples.erl),
+%% on a node whose inetrc sends gen_tcp to pyinet: the same results as here,
+%% where they run on OTP's own driver.
+manual_examples_under_inetrc(Config) ->
+    Dir = ?config(priv_dir, Config),
+    Ebin = filename:dirname(code:which(pyinet_tcp)),
+    Root = filename:dirname(filename:dirname(filename:dirname(
+                                             proplists:get_value(source, pyinet_tcp:module_info(compile))))),
+    Source = filename:join([Root, "examples", "gen_tcp_examples.erl"]),
+    {ok, gen_tcp_examples} = compile:file(Source, [{outdir, Dir}]),
+    code:add_patha(Dir),
+    Native = gen_tcp_examples:run(),
+    Rc = filename:join(Dir, "examples.inetrc"),
+    ok = file:write_file(Rc, "{tcp, pyinet_tcp}.\n"),
+    {ok, Peer, _Node} = peer:start_link(#{connection => standard_io,
+                                          args => ["-pa", Ebin, "-pa", Dir, "-kernel", "inetrc",
+                                                   "\"" ++ Rc ++ "\""]}),
+    try
+        ?assertEqual(pyinet_tcp, peer:call(Peer, inet_db, tcp_module, [])),
+        OnPyinet = peer:call(Peer, gen_tcp_examples, run, [], 60000),
+        ct:pal("native: ~p~npyinet: ~p", [Native, OnPyinet]),
+        ?assertMatch({[{ok, "eno"}, {ok, "owt"}, {ok, "eerht"}, {ok, "ruof"}],
+                      {error_sending, timeout, sent_some, true}}, Native),
+        ?assertEqual(Native, OnPyinet)
     after
         peer:stop(Peer)
     end.

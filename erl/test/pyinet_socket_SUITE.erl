@@ -33,8 +33,11 @@ end_per_suite(_Config) ->
 manual_example(_Config) ->
     Self = self(),
     %% The server closes first and leaves its port in TIME_WAIT: a fresh one
-    %% for each run.
-    Port = 40000 + rand:uniform(9999),
+    %% for each run, one the kernel hands out as free (a port picked at random
+    %% may be held by a connection of an earlier suite).
+    {ok, Probe} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, Port} = inet:port(Probe),
+    ok = gen_tcp:close(Probe),
     spawn_link(fun() -> Self ! {server, server({127, 0, 0, 1}, Port)} end),
     timer:sleep(200),
     ok = client({127, 0, 0, 1}, Port),
