@@ -6,14 +6,18 @@ straight into memory the reader owns:
 
     buf = reader.get_buffer()        # writable memoryview
     n = readinto(buf)                # the edge fills it
-    reader.buffer_updated(n)         # the reader takes note
+    reader.buffer_updated(n, now)    # the reader takes note
     for frame in reader.frames():    # complete frames, in order
-        ...
+        ...                          # reader.began: when they began to arrive
 
 Small frames are returned as bytes (copied out of the shared read buffer, which is
 reused). A frame larger than `direct_threshold` gets a buffer of its own, exactly its
 size, and the edge reads into it directly: the frame is returned as a memoryview of
 that buffer, so a 64 KiB send payload is copied once, by the kernel, on its way in.
+
+`began` is the `now` of the read that brought the first bytes of the frames just
+made ready. A 128 MiB send takes a while to cross the pipe; its send_timeout, like
+inet_drv's, runs from when it was handed over, not from when its last byte came.
 
 A frame longer than `max_frame` cannot be a request we can serve; its bytes are
 skipped (the stream stays in step) and reported as an `OversizedFrame`.
@@ -45,6 +49,8 @@ class FrameReader:
         self._max_frame = max_frame
         self._big: bytearray | None = None  # the dedicated buffer of a large frame
         self._big_filled = 0
+        self._big_began = 0.0
+        self.began = 0.0
         self._skip = 0  # bytes of an oversized frame still to discard
         self._ready: list = []
 
@@ -57,14 +63,17 @@ class FrameReader:
             self._compact()
         return self._view[self._end:]
 
-    def buffer_updated(self, nbytes: int) -> None:
+    def buffer_updated(self, nbytes: int, now: float = 0.0) -> None:
         if self._big is not None:
             self._big_filled += nbytes
             if self._big_filled == len(self._big):
+                # get_buffer gave this read to the large frame alone.
                 self._ready.append(memoryview(self._big))
+                self.began = self._big_began
                 self._big = None
                 self._big_filled = 0
             return
+        self.began = now
         self._end += nbytes
         self._split()
 
@@ -115,6 +124,7 @@ class FrameReader:
                 self._big = bytearray(length)
                 self._big[:have] = buf[start + 4:end]
                 self._big_filled = have
+                self._big_began = self.began
                 start = end
             break
         if start == end:

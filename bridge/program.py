@@ -52,6 +52,8 @@ class PortProgram:
         self.port: Port | Atom = atom("undefined")
         self.frames_in = 0
         self.bytes_in = 0
+        # Loop time at which the frame being handled began to arrive (FrameReader.began).
+        self.frame_began = 0.0
         self._watched: dict = {}
         self.connecting: set = set()  # connects in progress, to abort at shutdown
         self.tracer = None
@@ -198,15 +200,18 @@ class PortProgram:
                 return
             budget -= n
             self.bytes_in += n
-            reader.buffer_updated(n)
+            reader.buffer_updated(n, self.loop.time())
             for frame in reader.frames():
-                self.handle_frame(frame)
+                self.handle_frame(frame, reader.began)
             if n < len(buf):
                 break
         if self._stdin_is_file:
             self.loop.call_soon(self._on_stdin)
 
-    def handle_frame(self, frame) -> None:
+    def handle_frame(self, frame, began: float | None = None) -> None:
+        """Handle one request frame; `began` is the loop time at which it began to
+        arrive (now, if not given)."""
+        self.frame_began = self.loop.time() if began is None else began
         self.frames_in += 1
         if self.tracer is not None and not isinstance(frame, OversizedFrame):
             self.tracer.frame_in(frame)

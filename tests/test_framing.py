@@ -75,6 +75,21 @@ def test_large_frame_is_read_into_its_own_buffer():
     assert isinstance(got, memoryview) and got == payload
 
 
+def test_began_is_when_the_first_bytes_of_a_frame_came():
+    reader = FrameReader(buffer_size=4096, direct_threshold=1024)
+    big = frame(b"x" * 10_000)
+    reads = [(frame(b"a") + big[:100], 1.0), (big[100:5000], 2.0), (big[5000:], 3.0),
+             (frame(b"b"), 4.0)]
+    seen = []
+    for data, now in reads:
+        buf = reader.get_buffer()
+        buf[:len(data)] = data
+        reader.buffer_updated(len(data), now)
+        seen.extend((len(f), reader.began) for f in reader.frames())
+    # The large frame began with the first read, though it took three.
+    assert seen == [(1, 1.0), (10_000, 1.0), (1, 4.0)]
+
+
 def test_oversized_frame_is_skipped_in_step():
     reader = FrameReader(max_frame=10)
     data = frame(b"x" * 50) + frame(b"ok")

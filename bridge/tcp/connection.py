@@ -475,9 +475,10 @@ class TcpConnection(InetSocket):
             # A busy port suspends the next sender until it is not busy.
             self.blocked_sends.append((call, data))
             return DEFERRED
-        return self._command(call, data)
+        return self._command(call, data, self.program.frame_began)
 
-    def _command(self, call: Call, data) -> object:
+    def _command(self, call: Call, data, began: float) -> object:
+        """A send handed over at loop time `began` (its send_timeout runs from then)."""
         if not self.connected:
             if self.delayed_close_send:
                 self.delayed_close_send = False
@@ -487,9 +488,9 @@ class TcpConnection(InetSocket):
             return (ERROR, ENOTCONN)
         if self.pending_shutdown is not None:
             return self._send_error_reply(call, errno.EPIPE, shutdown=True)
-        return self._sendv(call, data)
+        return self._sendv(call, data, began)
 
-    def _sendv(self, call: Call, data) -> object:
+    def _sendv(self, call: Call, data, began: float) -> object:
         o = self.opts
         size = len(data)
         hsize = o.ptype.header_size
@@ -509,9 +510,9 @@ class TcpConnection(InetSocket):
                 if o.send_timeout == 0:
                     return (ERROR, TIMEOUT)
                 self._enter_busy(call)
-                self.busy_since = self.loop.time()
+                self.busy_since = began
                 if o.send_timeout is not None:
-                    self.send_timer = self.loop.call_later(o.send_timeout / 1000.0, self._send_timeout)
+                    self.send_timer = self.loop.call_at(began + o.send_timeout / 1000.0, self._send_timeout)
                 return DEFERRED
             return OK
         if not header and not size:
@@ -615,7 +616,8 @@ class TcpConnection(InetSocket):
     def _resume_blocked_sends(self) -> None:
         while self.blocked_sends and self.busy_call is None:
             call, data = self.blocked_sends.popleft()
-            reply = self._command(call, data)
+            # A sender suspended on a busy port hands its data over only now.
+            reply = self._command(call, data, self.loop.time())
             if reply is not DEFERRED:
                 call.reply(reply)
 
