@@ -112,10 +112,9 @@ run([churn, Backend, Count]) ->
 %% idle: Count connections from the backend to a native listener, held open;
 %% memory of the BEAM and of the port program per connection.
 run([idle, Backend, Count]) ->
-    {ok, L} = gen_tcp:listen(0, [binary, {active, false}, {backlog, 1024}]),
-    {ok, Port} = inet:port(L),
-    Self = self(),
-    spawn_link(fun() -> accept_n(L, Count, []), Self ! accepted, receive stop -> ok end end),
+    %% The accepting ends live in another OS process: this node's descriptors
+    %% (20,000 may be all it gets) and memory are then the connections measured.
+    {Peer, Port} = peer_listener(),
     %% A fresh port program: one that served earlier workloads reuses freed
     %% memory, which would hide what connections cost.
     Backend =:= pyinet andalso begin application:stop(pyinet), ok = pyinet:start() end,
@@ -126,13 +125,12 @@ run([idle, Backend, Count]) ->
               {ok, C} = gen_tcp:connect({127, 0, 0, 1}, Port, opts(Backend, [binary, {active, true}])),
               C
           end || _ <- lists:seq(1, Count)],
-    receive accepted -> ok after ?TIMEOUT -> exit(accept_timeout) end,
     timer:sleep(500),
     garbage_collect(),
     Beam1 = erlang:memory(total),
     Py1 = python_rss(Backend),
     [gen_tcp:close(C) || C <- Cs],
-    gen_tcp:close(L),
+    port_close(Peer),
     [{result, idle_beam_memory, 'B/conn', (Beam1 - Beam0) / Count},
      {result, idle_python_memory, 'B/conn', (Py1 - Py0) / Count}];
 
@@ -264,10 +262,25 @@ echo_acceptor(L) ->
             ok
     end.
 
-accept_n(_L, 0, Acc) -> Acc;
-accept_n(L, N, Acc) ->
-    {ok, A} = gen_tcp:accept(L),
-    accept_n(L, N - 1, [A | Acc]).
+%% A Python process that accepts and holds connections until its stdin closes;
+%% {Port, TcpPort}.
+peer_listener() ->
+    Code = "import selectors, socket, sys\n"
+           "l = socket.create_server(('127.0.0.1', 0), backlog=4096)\n"
+           "print(l.getsockname()[1], flush=True)\n"
+           "sel = selectors.DefaultSelector()\n"
+           "sel.register(l, selectors.EVENT_READ)\n"
+           "sel.register(sys.stdin, selectors.EVENT_READ)\n"
+           "held = []\n"
+           "while all(key.fileobj is l for key, _ in sel.select()):\n"
+           "    held.append(l.accept()[0])\n",
+    Python = os:getenv("PYINET_PYTHON", "python3"),
+    P = open_port({spawn_executable, os:find_executable(Python)},
+                  [{args, ["-c", Code]}, {line, 64}, use_stdio]),
+    receive
+        {P, {data, {eol, Line}}} -> {P, list_to_integer(Line)}
+    after ?TIMEOUT -> exit(peer_listener_timeout)
+    end.
 
 percentile(Sorted, P) ->
     lists:nth(max(1, round(length(Sorted) * P / 100)), Sorted).
