@@ -109,7 +109,7 @@ run([churn, Backend, Count]) ->
     gen_tcp:close(L),
     [{result, churn, 'conn/s', Count * 1.0e6 / (T1 - T0)}];
 
-%% idle: Count connections from the backend to a native listener, held open;
+%% idle: Count connections from the backend to a plain Python listener, held open;
 %% memory of the BEAM and of the port program per connection.
 run([idle, Backend, Count]) ->
     %% The accepting ends live in another OS process: this node's descriptors

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -83,16 +82,6 @@ def compile_bench() -> None:
                    check=True)
 
 
-def _raise_open_files(wanted: int = 65536) -> None:
-    """The native idle workload holds both ends of 10,000 connections in one
-    node: 20,000 descriptors and some, more than a common limit of 20,000."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), max(hard, wanted)))
-    except (ValueError, OSError):  # not privileged: as much as the hard limit allows
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def run_jobs(jobs: list[tuple]) -> dict:
     """Run (id, args) jobs in one node; {id: [results]}."""
     with tempfile.NamedTemporaryFile("w", suffix=".terms", delete=False) as f:
@@ -104,8 +93,7 @@ def run_jobs(jobs: list[tuple]) -> dict:
     cmd = ["erl", "+Q", "200000", "-noshell", "-sname", f"pyinet_bench_{os.getpid()}",
            "-pa", str(EBIN), "-pa", str(BENCH_EBIN),
            "-eval", f'pyinet_bench:jobs("{path}")']
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200,
-                          preexec_fn=_raise_open_files)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     os.unlink(path)
     results = {}
     for line in proc.stdout.splitlines():
