@@ -8,7 +8,7 @@
 -module(pyinet_request).
 
 %% API.
--export([call/2, call/3, send/5, send_no_reply/4]).
+-export([call/2, call/3, send/5, send_no_reply/4, info/4]).
 
 %% API.
 
@@ -49,6 +49,25 @@ send_no_reply(Port, Id, Data, Size) ->
     try erlang:port_command(Port, [Prefix, <<Size:32>>, Data]) of
         true -> ok
     catch error:badarg -> {error, closed}
+    end.
+
+%% inet:info/1 of a TCP or UDP socket, as of a port: the owner, the
+%% descriptor's state flags (prim_inet:getstatus/1) and the counters GetStat
+%% returns; #{states => [closed]} once the socket is gone.
+-spec info(pid(), port(), pos_integer(), fun(() -> {ok, [{atom(), integer()}]} | term())) -> map().
+info(Router, Port, Id, GetStat) ->
+    case call(Router, Port, {getstatus, Id}) of
+        {ok, States} ->
+            Info = case call(Router, Port, {owner, Id}) of
+                       {ok, Pid} -> #{owner => Pid, states => States};
+                       _ -> #{states => States}
+                   end,
+            case GetStat() of
+                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
+                _ -> Info
+            end;
+        _ ->
+            #{states => [closed]}
     end.
 
 %% Internal.

@@ -480,19 +480,7 @@ cancel_monitor(MRef) when is_reference(MRef) ->
 %% counters; #{states => [closed]} once the socket is gone.
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id, _) = S) ->
-    case pyinet_request:call(R, P, {getstatus, Id}) of
-        {ok, States} ->
-            Info = case pyinet_request:call(R, P, {owner, Id}) of
-                       {ok, Pid} -> #{owner => Pid, states => States};
-                       _ -> #{states => States}
-                   end,
-            case getstat(S, inet:stats()) of
-                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
-                _ -> Info
-            end;
-        _ ->
-            #{states => [closed]}
-    end.
+    pyinet_request:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
 
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id, _)) ->
