@@ -11,7 +11,12 @@ STAMPS := .make
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EBIN   := _build/default/lib/pyinet/ebin
 EXAMPLES_EBIN := _build/examples
-APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev rebar3 iproute2 gcc
+# What a fresh Debian 12 or 13 machine lacks. libsctp1: OTP's inet driver loads
+# libsctp.so.1 at run time for native gen_sctp, the reference of the SCTP
+# scenarios (without it gen_sctp:open/1 says eprotonosupport). python3-dev:
+# Python.h for the C codec.
+APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
+	rebar3 iproute2 gcc libsctp1 python3 python3-venv python3-dev
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)
@@ -35,13 +40,17 @@ $(STAMPS)/apt:
 $(STAMPS)/venv: pyproject.toml | $(STAMPS)/apt
 	@mkdir -p $(STAMPS)
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@# setuptools builds the C codec in place (build below); a Python 3.12+
+	@# venv no longer comes with it.
+	$(VENV)/bin/pip install -q 'setuptools>=61'
 	$(VENV)/bin/pip install -q -e '.[test,bench]'
 	@touch $@
 
 build: $(STAMPS)/apt $(STAMPS)/venv
-	@# The ETF codec's C accelerator, in place (optional: without a compiler the
-	@# pure-Python codec is used).
-	@$(PY) -W ignore setup.py -q build_ext --inplace
+	@# The ETF codec's C accelerator, in place. It is optional for users (pip
+	@# installs without a compiler and the pure-Python codec serves), but here
+	@# the compiler and headers are installed, so a failure is a failure.
+	@PYINET_CODEC_REQUIRED=1 $(PY) -W ignore setup.py -q build_ext --inplace
 	@rebar3 compile | grep -v '^\(===> Verifying\|===> Analyzing\)' || true
 	@test -f $(EBIN)/pyinet_tcp.beam
 	@mkdir -p $(EXAMPLES_EBIN)
@@ -54,8 +63,10 @@ demo: build
 
 test: build test-python test-erlang conformance otp-suites test-sctp
 
+# PYINET_SETUP_STRICT: a test whose reference cannot run here (no Erlang, no C
+# codec) fails as a set-up error instead of being skipped (tests/needs.py).
 test-python: build
-	$(PY) -m pytest -q tests
+	PYINET_SETUP_STRICT=1 $(PY) -m pytest -q tests
 
 test-erlang: build
 	@rm -rf logs && mkdir -p logs

@@ -2,11 +2,14 @@
 
 The metadata is in pyproject.toml; this file only declares the extension.
 It is optional: without a compiler the build warns and goes on, and
-bridge.etf uses its pure-Python codec. The port program runs from the source
+bridge.etf uses its pure-Python codec; PYINET_CODEC_REQUIRED=1 (make build)
+makes a failure to build it an error. The port program runs from the source
 tree, so build it in place:
 
     python setup.py -q build_ext --inplace
 """
+
+import os
 
 from setuptools import Extension, setup
 
@@ -18,7 +21,7 @@ setup(
                      "bridge/etf/_cetf_encode.c"],
             depends=["bridge/etf/_cetf.h"],
             extra_compile_args=["-Wall", "-fvisibility=hidden"],
-            optional=True,
+            optional=os.environ.get("PYINET_CODEC_REQUIRED") != "1",
         ),
     ],
 )

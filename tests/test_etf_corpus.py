@@ -10,9 +10,10 @@ import pytest
 from bridge.etf import Pid, Port, Reference
 from etf.convert import canon, from_erlang_py
 from etf.implementations import codec  # noqa: F401 (a fixture)
-from etf.peer import erl_available, peer
+from etf.peer import peer
+from needs import needs_erl
 
-pytestmark = pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
+pytestmark = needs_erl
 
 # erlang-py 2.0.7 turns the lists among the values of a map that is itself a
 # map key into tuples (its frozendict does), so it cannot be compared there;

@@ -26,11 +26,12 @@ from bridge.etf import (
 )
 from etf.convert import canon
 from etf.fuzz import mutate
-from etf.implementations import C, NOT_BUILT
-from etf.peer import erl_available, peer
+from etf.implementations import C, needs_c
+from etf.peer import peer
 from etf.strategies import terms
+from needs import needs_erl
 
-pytestmark = [pytest.mark.skipif(C is None, reason=NOT_BUILT),
+pytestmark = [needs_c,
               pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
 fixed = settings(derandomize=True, database=None, deadline=None,
@@ -111,7 +112,7 @@ def test_random_bytes(tail):
     same_decoding(b"\x83" + tail, max_depth=1)
 
 
-@pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
+@needs_erl
 def test_mutated_corpus():
     """Every corpus entry decoded alike, whole and mutated (a few thousand
     inputs; tests/etf/fuzz.py runs millions)."""
@@ -124,7 +125,7 @@ def test_mutated_corpus():
             same_decoding(mutate(entry.orig, rng))
 
 
-@pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
+@needs_erl
 def test_corpus_identities():
     """Pids, ports and atoms come back as the same kind of shared objects."""
     for entry in peer().corpus():

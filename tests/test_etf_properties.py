@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from bridge.etf import DecodeError, FrozenMap, ImproperList, Pid, Port, Reference
 from etf.convert import canon
 from etf.implementations import codec  # noqa: F401 (a fixture)
-from etf.peer import erl_available, peer
+from etf.peer import peer
+from needs import needs_erl
 from etf.strategies import expected, terms
 
 # Fixed examples and no example database: the same run every time. Terms
@@ -80,7 +81,7 @@ def _has_map_order(term) -> bool:
     return False
 
 
-@pytest.mark.skipif(not erl_available(), reason="needs escript (Erlang/OTP)")
+@needs_erl
 @settings(fixed, max_examples=200)
 @given(terms)
 def test_erlang_reads_and_rewrites_our_encoding(codec, term):

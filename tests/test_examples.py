@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from needs import needs_erl
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(shutil.which("escript") is None, reason="needs Erlang (make test installs it)")
+@needs_erl
 def test_raw_open_port_client():
     """PROTOCOL.md is enough: an escript with plain open_port drives the bridge."""
     out = subprocess.run(["escript", "examples/raw_client.escript", sys.executable], cwd=ROOT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import signal
 import struct
 import subprocess
@@ -18,10 +17,11 @@ from bridge.etf import encode
 from bridge.etf.terms import Atom, Pid, atom
 
 from bridge_client import CALLER, ROOT, BridgeProcess, error
+from needs import erl_available, needs
 
 EBIN = ROOT / "_build" / "default" / "lib" / "pyinet" / "ebin"
-needs_erl = pytest.mark.skipif(shutil.which("erl") is None or not EBIN.exists(),
-                               reason="needs Erlang and the built application (make test)")
+needs_erl = needs(erl_available() and EBIN.exists(),
+                  "needs Erlang and the built application (make build)")
 
 
 def _alive(pid: int) -> bool:

@@ -182,6 +182,18 @@ enc_ascii_atom(Out *o, const char *name)
 }
 
 /* An int as encode.py's _integer writes it; 1 when C does not. */
+/* The magnitude's bytes, least significant first, unsigned. Python 3.13 gave
+ * the private _PyLong_AsByteArray a sixth argument (raise on overflow). */
+static int
+as_little_endian(PyLongObject *v, unsigned char *bytes, size_t size)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return _PyLong_AsByteArray(v, bytes, size, 1, 0, 1);
+#else
+    return _PyLong_AsByteArray(v, bytes, size, 1, 0);
+#endif
+}
+
 static int
 enc_int(Out *o, PyObject *value)
 {
@@ -239,8 +251,8 @@ enc_int(Out *o, PyObject *value)
             put_u32(o, (uint32_t)size);
         }
         put_u8(o, overflow < 0);
-        if (_PyLong_AsByteArray((PyLongObject *)magnitude, (unsigned char *)o->p + o->len,
-                                size, 1, 0) < 0)
+        if (as_little_endian((PyLongObject *)magnitude, (unsigned char *)o->p + o->len,
+                             size) < 0)
             status = ENC_ERROR;
         o->len += (Py_ssize_t)size;
     }

@@ -14,10 +14,18 @@
 %% with run([Module]) or, from a shell, `make conformance`. A difference that is
 %% deliberate is listed, with its reason, in pyinet_conformance_deviations and
 %% reported as "documented".
+%%
+%% A module may also export reference() -> ok | {error, Why}: whether the
+%% native side of its scenarios can run here at all (gen_sctp needs kernel SCTP
+%% and libsctp). When it cannot, nothing is compared: a comparison against a
+%% reference that could not run says nothing about pyinet. run/2 raises
+%% {reference_unavailable, Module, Why} and main/1 prints a set-up error and
+%% halts with status 2.
 -module(pyinet_conformance).
 
 %% Running.
--export([main/0, main/1, run/1, run/2, run_scenario/3, backends/0, format_report/1, show/2]).
+-export([main/0, main/1, run/1, run/2, run_scenario/3, backends/0, format_report/1, show/2,
+         check_references/1]).
 
 %% Used by scenarios.
 -export([r/1, r/2, t/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
@@ -156,10 +164,33 @@ main() ->
 -spec main([atom() | string()]) -> no_return().
 main(Args) ->
     Modules = [to_atom(A) || A <- Args],
-    Results = run(Modules),
-    io:format("~ts", [format_report(Results)]),
-    Differ = length([x || {_, _, {differs, _, _}} <- Results]),
-    halt(case Differ of 0 -> 0; _ -> 1 end).
+    case check_references(Modules) of
+        ok ->
+            Results = run(Modules),
+            io:format("~ts", [format_report(Results)]),
+            Differ = length([x || {_, _, {differs, _, _}} <- Results]),
+            halt(case Differ of 0 -> 0; _ -> 1 end);
+        {error, Module, Why} ->
+            io:format("conformance: set-up error: the reference side of ~s cannot run here: ~ts~n"
+                      "conformance: nothing was compared~n", [Module, Why]),
+            halt(2)
+    end.
+
+%% ok when the native side of every module's scenarios can run here; else the
+%% first module that cannot, and why (the module's reference/0).
+-spec check_references([module()]) -> ok | {error, module(), string()}.
+check_references([]) ->
+    ok;
+check_references([Module | Rest]) ->
+    _ = code:ensure_loaded(Module),
+    Check = case erlang:function_exported(Module, reference, 0) of
+                true -> Module:reference();
+                false -> ok
+            end,
+    case Check of
+        ok -> check_references(Rest);
+        {error, Why} -> {error, Module, Why}
+    end.
 
 to_atom(A) when is_atom(A) -> A;
 to_atom(A) when is_list(A) -> list_to_atom(A).
@@ -172,6 +203,10 @@ run(Modules) ->
 %% prints each row as it completes.
 -spec run([module()], map()) -> [{module(), atom(), outcome()}].
 run(Modules, Options) ->
+    case check_references(Modules) of
+        ok -> ok;
+        {error, Module, Why} -> error({reference_unavailable, Module, Why})
+    end,
     ok = pyinet:start(),
     Only = maps:get(only, Options, all),
     Verbose = maps:get(verbose, Options, false),

@@ -16,7 +16,7 @@
 %% initialised (stack bytes there, zeros here), become 'unset'.
 -module(pyinet_conformance_sctp).
 
--export([scenarios/0]).
+-export([scenarios/0, reference/0, why_no_sctp/3]).
 -export([canon/1, r/1, t/1, msgs/1, open/2, port/1, assoc/3, recv_event/2]).
 
 %% open, listen, close.
@@ -69,6 +69,47 @@
 scenarios() ->
     [F || {F, 1} <- ?MODULE:module_info(exports),
           not lists:member(F, [r, t, msgs, open, port, canon, module_info])].
+
+%%% Whether the reference can run.
+
+%% Native gen_sctp needs two things that a machine may lack: SCTP in the
+%% kernel (a module, on Debian's stock kernel) and libsctp.so.1, which OTP's
+%% inet driver loads at run time (Debian's libsctp1). Without either,
+%% gen_sctp:open/0 fails and every scenario would "differ": say which is missing.
+-spec reference() -> ok | {error, string()}.
+reference() ->
+    case gen_sctp:open() of
+        {ok, S} ->
+            ok = gen_sctp:close(S);
+        {error, Reason} ->
+            {error, why_no_sctp(Reason, filelib:is_dir("/proc/net/sctp"), libsctp_found())}
+    end.
+
+%% Why gen_sctp:open/0 failed with Reason, given whether the kernel has SCTP
+%% loaded and whether libsctp.so.1 can be found.
+-spec why_no_sctp(term(), boolean(), boolean()) -> string().
+why_no_sctp(Reason, false, _) ->
+    lists:flatten(io_lib:format(
+      "native gen_sctp:open() returned {error, ~p}: the kernel has no SCTP loaded "
+      "(no /proc/net/sctp). Load its module (modprobe sctp) or run make test-sctp, "
+      "which boots a VM whose kernel has it.", [Reason]));
+why_no_sctp(Reason, true, false) ->
+    lists:flatten(io_lib:format(
+      "native gen_sctp:open() returned {error, ~p}: the kernel has SCTP, but OTP's inet "
+      "driver loads libsctp.so.1 at run time and there is none. Install it (Debian: "
+      "libsctp1, in the Makefile's package list).", [Reason]));
+why_no_sctp(Reason, true, true) ->
+    lists:flatten(io_lib:format(
+      "native gen_sctp:open() returned {error, ~p}, although the kernel has SCTP loaded "
+      "and libsctp.so.1 is installed.", [Reason])).
+
+%% Whether the dynamic linker would find libsctp.so.1: in its cache, or in a
+%% directory of LD_LIBRARY_PATH.
+libsctp_found() ->
+    Cache = os:cmd("ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null"),
+    Dirs = string:lexemes(os:getenv("LD_LIBRARY_PATH", ""), ":"),
+    string:find(Cache, "libsctp.so.1 ") =/= nomatch
+        orelse lists:any(fun(D) -> filelib:is_file(filename:join(D, "libsctp.so.1")) end, Dirs).
 
 %%% Recording, with the kernel's own numbers renamed.
 

@@ -9,7 +9,7 @@
 %% left out of what is recorded.
 -module(pyinet_conformance_sctp_opts).
 
--export([scenarios/0]).
+-export([scenarios/0, reference/0]).
 
 -export([getopts_defaults/1, getopts_inet6/1, getopts_bad/1, setopts_bad/1, setopts_partial/1,
          setopts_generic/1, setopts_buffer_recbuf/1, setopts_sctp_simple/1, initmsg/1,
@@ -30,6 +30,10 @@
 
 scenarios() ->
     [F || {F, 1} <- ?MODULE:module_info(exports), F =/= module_info].
+
+-spec reference() -> ok | {error, string()}.
+reference() ->
+    pyinet_conformance_sctp:reference().
 
 close_all(B, Sockets) ->
     [(sctp(B)):close(S) || S <- Sockets],
@@ -75,7 +79,7 @@ setopts_bad(B) ->
      || Opts <- [[{bogus, 1}], [{nodelay, true}], [{packet, 2}], [{high_msgq_watermark, 100}],
                  [{header, 1}], [{keepalive, true}], [{debug, true}],
                  [{sctp_rtoinfo, #sctp_rtoinfo{initial = -1}}], [{sctp_nodelay, 1}], [foo],
-                 [{sctp_events, #sctp_event_subscribe{data_io_event = maybe}}],
+                 [{sctp_events, #sctp_event_subscribe{data_io_event = 'maybe'}}],
                  [{sctp_peer_addr_params, #sctp_paddrparams{flags = [hb_enable, hb_disable]}}],
                  [{sctp_peer_addr_params, #sctp_paddrparams{flags = [bogus]}}],
                  [{sctp_initmsg, {sctp_initmsg, 1, 2}}], [{sctp_initmsg, undefined}],

@@ -531,7 +531,7 @@ setopts_unknown(B) ->
 setopts_bad_value(B) ->
     {C, A} = pair(B),
     r(inet:setopts(C, [{packet, bogus}])),
-    r(inet:setopts(C, [{active, maybe}])),
+    r(inet:setopts(C, [{active, 'maybe'}])),
     r(inet:setopts(C, [{nodelay, 1}])),
     r(inet:setopts(C, [{buffer, -1}])),
     r(inet:getopts(C, [buffer])),

@@ -929,7 +929,7 @@ opt_show_econnreset(B) ->
     r(inet:getopts(C, [show_econnreset])),
     r(inet:setopts(C, [{show_econnreset, true}])),
     r(inet:getopts(C, [show_econnreset])),
-    r(inet:setopts(C, [{show_econnreset, maybe}])),
+    r(inet:setopts(C, [{show_econnreset, 'maybe'}])),
     ok = inet:setopts(A, [{linger, {true, 0}}]),
     gen_tcp:close(A),
     sleep(50),

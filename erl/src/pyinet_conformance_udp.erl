@@ -1091,7 +1091,7 @@ setopts_roundtrip(B) ->
 setopts_errors(B) ->
     {A, _} = open(B, []),
     r(inet:setopts(A, [{bogus, 1}])),
-    r(inet:setopts(A, [{active, maybe}])),
+    r(inet:setopts(A, [{active, 'maybe'}])),
     r(inet:setopts(A, [bogus])),
     r(inet:setopts(A, [{mode, binary}, {tos, foo}])),
     r(inet:getopts(A, [mode])),

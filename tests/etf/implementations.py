@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import pytest
 
+from needs import needs
+
 from bridge.etf import PURE_PYTHON, load_c
 
 C = load_c()
-NOT_BUILT = "the C codec is not built (python setup.py build_ext --inplace)"
+NOT_BUILT = "the C codec is not built (make build builds it: python3-dev and gcc)"
+needs_c = needs(C is not None, NOT_BUILT)
 
 CODECS = [
     pytest.param(PURE_PYTHON, id="python"),
-    pytest.param(C, id="c", marks=pytest.mark.skipif(C is None, reason=NOT_BUILT)),
+    pytest.param(C, id="c", marks=needs_c),
 ]
 
 

@@ -4,7 +4,6 @@ one `escript` process per test session, spoken to in {packet, 4} frames."""
 from __future__ import annotations
 
 import atexit
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -86,10 +85,6 @@ class ErlPeer:
 
 
 _peer: ErlPeer | None = None
-
-
-def erl_available() -> bool:
-    return shutil.which("escript") is not None
 
 
 def peer() -> ErlPeer:
