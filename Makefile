@@ -13,10 +13,12 @@ EBIN   := _build/default/lib/pyinet/ebin
 EXAMPLES_EBIN := _build/examples
 # What a fresh Debian 12 or 13 machine lacks. libsctp1: OTP's inet driver loads
 # libsctp.so.1 at run time for native gen_sctp, the reference of the SCTP
-# scenarios (without it gen_sctp:open/1 says eprotonosupport). python3-dev:
-# Python.h for the C codec.
+# scenarios (without it gen_sctp:open/1 says eprotonosupport). netbase:
+# /etc/protocols and /etc/services, which the socket NIF and inet's service
+# names read, and so does the port program to give the same answers.
+# python3-dev: Python.h for the C codec.
 APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
-	rebar3 iproute2 gcc libsctp1 python3 python3-venv python3-dev
+	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)

@@ -5,6 +5,8 @@
 #
 #   tests/chroot/run.sh [--new] RELEASE CMD [ARG...]
 #
+# CMD and its ARGs are joined into one shell command, as ssh does: write
+# `run.sh trixie 'CI=true make test'`.
 # The chroot holds only Debian's minimal base (debootstrap --variant=minbase)
 # and make: everything else must come from the project's own files, which is
 # the point. It is kept in $PYINET_CHROOT_ROOT/RELEASE (default
@@ -70,11 +72,24 @@ for keep in .venv .make _build; do
 done
 $SUDO rm -rf --one-file-system "$DIR/work/pyinet"
 $SUDO mv "$DIR/work/pyinet.src" "$DIR/work/pyinet"
+# The host's network, as a fresh machine of its kind has it: the resolver,
+# and the certificate authorities its HTTPS egress is signed with (a machine
+# here may reach PyPI only through a proxy with its own CA), for OpenSSL and,
+# in /etc/pip.conf, for pip, which otherwise trusts only its own bundle.
 $SUDO cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+if [ -d /usr/local/share/ca-certificates ]; then
+    $SUDO mkdir -p "$DIR/usr/local/share/ca-certificates"
+    $SUDO cp -a /usr/local/share/ca-certificates/. "$DIR/usr/local/share/ca-certificates/"
+fi
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    $SUDO mkdir -p "$DIR/etc/ssl/certs"
+    $SUDO cp /etc/ssl/certs/ca-certificates.crt "$DIR/etc/ssl/certs/"
+fi
+if [ -f /etc/pip.conf ]; then $SUDO cp /etc/pip.conf "$DIR/etc/pip.conf"; fi
 
 say "$*"
 # PATH inside is Debian's own; the variables tests and make look at pass through.
-inner=$(printf '%q ' "$@")
+inner="$*"
 $SUDO unshare --mount --pid --fork --propagation private -- /bin/bash -c '
     set -e
     R=$1; shift
