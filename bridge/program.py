@@ -30,6 +30,7 @@ from .etf.terms import Atom, Pid, Port, atom
 from .framing import FrameReader, OversizedFrame
 from .loop import EventLoop
 from .output import FrameWriter
+from .release import Release, follow_release
 from .requests import EINVAL, Call, dispatch
 
 log = logging.getLogger("bridge")
@@ -40,8 +41,11 @@ _READ_BUDGET = 4 << 20  # bytes read from stdin per loop iteration, so sockets g
 
 
 class PortProgram:
-    def __init__(self, loop: EventLoop, *, stdin_fd: int = 0, stdout_fd: int = 1):
+    def __init__(self, loop: EventLoop, *, stdin_fd: int = 0, stdout_fd: int = 1,
+                 release: Release | None = None):
         self.loop = loop
+        self.release = Release.from_environment() if release is None else release
+        follow_release(self.release)
         self.stdin_fd = stdin_fd
         self.stdout_fd = stdout_fd
         self.reader = FrameReader(max_frame=int(os.environ.get("PYINET_MAX_FRAME", 1 << 30)))
@@ -92,7 +96,7 @@ class PortProgram:
         from .admin import LagMeter
         self.lag = LagMeter(self.loop)
         self.lag.start()
-        self.control(atom("hello"), hello_info())
+        self.control(atom("hello"), hello_info(self.release))
         self.writer.flush()
 
     def shutdown(self) -> None:
@@ -306,10 +310,11 @@ def _caller_of(term):
     return None
 
 
-def hello_info() -> dict:
+def hello_info(release: Release | None = None) -> dict:
     from .capabilities import transports
     info = {
         atom("protocol"): PROTOCOL_VERSION,
+        atom("otp_release"): (release or Release()).otp,
         atom("version"): __version__.encode(),
         atom("os_pid"): os.getpid(),
         atom("python"): platform.python_version().encode(),

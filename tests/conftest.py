@@ -1,8 +1,20 @@
-"""Under make test a set-up need that is not met fails the test (tests/needs.py)."""
+"""Under make test a set-up need that is not met fails the test (tests/needs.py).
+The port program and the codec answer as the erl on PATH does, the release the
+differential tests compare with (bridge/release.py)."""
+
+import os
 
 import pytest
 
-from needs import SETUP, STRICT
+from needs import SETUP, STRICT, otp_release
+
+
+def pytest_configure(config):
+    release = os.environ.get("PYINET_OTP_RELEASE") or otp_release()
+    if release:
+        os.environ["PYINET_OTP_RELEASE"] = str(release)
+        from bridge.release import Release, follow_release
+        follow_release(Release(int(release)))
 
 
 @pytest.hookimpl(tryfirst=True)

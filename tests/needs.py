@@ -28,3 +28,15 @@ def erl_available() -> bool:
 
 
 needs_erl = needs(erl_available(), "needs Erlang/OTP (erl, escript): make test installs it")
+
+
+def otp_release() -> int | None:
+    """The release of the erl on PATH, the reference the differential tests
+    compare with; None without Erlang."""
+    if not erl_available():
+        return None
+    import subprocess
+    out = subprocess.run(
+        ["erl", "-noshell", "-eval", "io:put_chars(erlang:system_info(otp_release)), halt()."],
+        capture_output=True, text=True, timeout=60)
+    return int(out.stdout.strip()) if out.stdout.strip().isdigit() else None

@@ -2,6 +2,7 @@
 call that wrote them, and the errors that bad input must give. Each test runs
 against both implementations (the `codec` fixture)."""
 
+import os
 import tracemalloc
 import zlib
 
@@ -9,12 +10,24 @@ import pytest
 
 from bridge.etf import (
     Atom, BitBinary, DecodeError, EncodeError, EtfError, Export, FrozenList, FrozenMap,
-    ImproperList, Pid, Port, Reference, String, atom,
+    ImproperList, Pid, Port, Reference, String, atom, follow_release, set_port_form,
 )
 from etf.convert import canon
 from etf.implementations import codec  # noqa: F401 (a fixture)
 
 A = atom
+
+
+@pytest.fixture(autouse=True)
+def otp_25_port_form():
+    """The vectors are OTP 25's bytes: ports built in Python are written in its
+    form here, whatever release the session follows (tests/conftest.py)."""
+    set_port_form(False)
+    yield
+    follow_release(SESSION_RELEASE)
+
+
+SESSION_RELEASE = int(os.environ.get("PYINET_OTP_RELEASE") or 25)
 
 # Canonical forms: decode gives the term, and encode gives the bytes back.
 ROUND_TRIP = [
@@ -401,3 +414,14 @@ def test_atoms_are_shared(codec):
 def test_true_and_false_as_identifier_nodes(codec):
     pid = codec.decode(b"\x83Xw\x04true\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x03")
     assert type(pid.node) is Atom and pid.node == "true"
+
+
+def test_ports_in_the_form_of_otp_26_and_later(codec):
+    """term_to_binary on OTP 27.3.4 writes V4_PORT_EXT for every port
+    (binary_to_term(<<131,89,119,3,97,64,98,0,0,0,9,0,0,0,1>>) gives
+    <<131,120,119,3,97,64,98,0,0,0,0,0,0,0,9,0,0,0,1>>); OTP 25 keeps
+    NEW_PORT_EXT while the number fits in 28 bits."""
+    follow_release(27)
+    assert codec.encode(Port("a@b", 9, 1)) == b"\x83xw\x03a@b" + bytes(7) + b"\t\x00\x00\x00\x01"
+    follow_release(25)
+    assert codec.encode(Port("a@b", 9, 1)) == b"\x83Yw\x03a@b\x00\x00\x00\t\x00\x00\x00\x01"

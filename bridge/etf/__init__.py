@@ -28,7 +28,7 @@ from .terms import (
 __all__ = [
     "encode", "decode", "decode_prefix", "EtfError", "DecodeError", "EncodeError",
     "DEFAULT_MAX_DEPTH", "DEFAULT_MAX_SIZE", "IMPLEMENTATION", "Implementation",
-    "PURE_PYTHON", "load_c",
+    "PURE_PYTHON", "load_c", "follow_release", "set_port_form",
     "Atom", "atom", "Pid", "Reference", "Port", "BitBinary", "ImproperList", "Export",
     "Fun", "String", "FrozenList", "FrozenMap",
 ]
@@ -74,3 +74,18 @@ IMPLEMENTATION: str = _chosen.name
 decode = _chosen.decode
 decode_prefix = _chosen.decode_prefix
 encode = _chosen.encode
+
+
+def set_port_form(always_v4: bool) -> None:
+    """Write ports built in Python as V4_PORT_EXT always (OTP 26+), or as
+    NEW_PORT_EXT when they fit (OTP 25), in both implementations."""
+    _encode_module.set_port_form(always_v4)
+    if load_c() is not None:
+        from . import _cetf
+        _cetf.set_port_form(always_v4)
+
+
+def follow_release(otp_release: int) -> None:
+    """Encode as that OTP release's term_to_binary does, where releases differ
+    (ports: V4_PORT_EXT always from OTP 26)."""
+    set_port_form(otp_release >= 26)

@@ -36,7 +36,7 @@ them grow.
 Python's recursion limit
 ------------------------
 Python's codec uses Python frames, this one almost none; where the pure
-code would run out of frames, C must not succeed. On 3.11 C charges the
+code would run out of frames, C must not succeed. On 3.11 to 3.13 C charges the
 thread's recursion budget with the frames Python would be using: before it
 calls back into Python (so a fun nested in funs fails where it fails in
 Python), and, when encoding, for each container (four frames, the most the
@@ -66,6 +66,7 @@ Py_ssize_t off_pid_node, off_pid_id, off_pid_serial, off_pid_creation, off_pid_e
     off_bit_data, off_bit_bits, off_il_items, off_il_tail,
     off_export_module, off_export_function, off_export_arity, off_fun_ext, off_fmap_pairs;
 int ready;         /* setup() has run */
+long long v3_port_limit = MAX_V3_PORT_NUMBER;
 
 /* Whether an exception is one to pass on rather than turn into "let Python
    decide" (KeyboardInterrupt, SystemExit: not input's fault). */
@@ -110,14 +111,14 @@ handed_to_python(PyObject *function, PyObject *const *args, Py_ssize_t nargs, Py
             return NULL;
         PyErr_Clear();
     }
-#if FRAME_BUDGET
-    /* A builtin holds a frame of the budget while it runs (CPython counts
-       the call of a C function): give it back, so that the Python function
+#if FRAME_BUDGET && BUILTIN_HOLDS_FRAME
+    /* A builtin holds a frame of the budget while it runs (CPython 3.11
+       counts the call of a C function): give it back, so that the Python function
        runs with the frames it would have had if called directly. */
     PyThreadState *ts = PyThreadState_Get();
-    ts->recursion_remaining++;
+    ts->FRAMES_LEFT++;
     PyObject *result = PyObject_Vectorcall(function, args, (size_t)nargs, kwnames);
-    ts->recursion_remaining--;
+    ts->FRAMES_LEFT--;
     return result;
 #else
     return PyObject_Vectorcall(function, args, (size_t)nargs, kwnames);
@@ -250,7 +251,22 @@ c_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+static const char set_port_form_doc[] =
+    "set_port_form(always_v4)\n--\n\n"
+    "Write every port as V4_PORT_EXT (OTP 26+), or as NEW_PORT_EXT when it fits (OTP 25).";
+
+static PyObject *
+c_set_port_form(PyObject *module, PyObject *arg)
+{
+    int always_v4 = PyObject_IsTrue(arg);
+    if (always_v4 < 0)
+        return NULL;
+    v3_port_limit = always_v4 ? -1 : MAX_V3_PORT_NUMBER;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"set_port_form", (PyCFunction)c_set_port_form, METH_O, set_port_form_doc},
     {"decode", (PyCFunction)(void (*)(void))c_decode, METH_FASTCALL | METH_KEYWORDS, decode_doc},
     {"decode_prefix", (PyCFunction)(void (*)(void))c_decode_prefix, METH_FASTCALL | METH_KEYWORDS,
      decode_prefix_doc},

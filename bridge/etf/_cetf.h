@@ -11,8 +11,18 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The thread state's count of the Python frames left (see the top of
+   _cetf.c): recursion_remaining on 3.11, py_recursion_remaining from 3.12,
+   where C calls have a budget of their own. On 3.11 a call of a builtin also
+   holds one of the Python frames (BUILTIN_HOLDS_FRAME). */
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
-#define FRAME_BUDGET 1   /* PyThreadState.recursion_remaining counts Python frames */
+#define FRAME_BUDGET 1
+#define FRAMES_LEFT recursion_remaining
+#define BUILTIN_HOLDS_FRAME 1
+#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+#define FRAME_BUDGET 1
+#define FRAMES_LEFT py_recursion_remaining
+#define BUILTIN_HOLDS_FRAME 0
 #else
 #define FRAME_BUDGET 0
 #endif
@@ -51,6 +61,9 @@ extern Py_ssize_t off_pid_node, off_pid_id, off_pid_serial, off_pid_creation, of
     off_bit_data, off_bit_bits, off_il_items, off_il_tail,
     off_export_module, off_export_function, off_export_arity, off_fun_ext, off_fmap_pairs;
 extern int ready;
+/* Ports numbered up to this are written NEW_PORT_EXT, others V4_PORT_EXT;
+   -1 writes all V4 (OTP 26+). set_port_form() sets it. */
+extern long long v3_port_limit;
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
@@ -73,9 +86,9 @@ budget_take(int frames)
 {
 #if FRAME_BUDGET
     PyThreadState *ts = PyThreadState_Get();
-    if (ts->recursion_remaining < frames)
+    if (ts->FRAMES_LEFT < frames)
         return -1;
-    ts->recursion_remaining -= frames;
+    ts->FRAMES_LEFT -= frames;
 #else
     (void)frames;
 #endif
@@ -86,7 +99,7 @@ static inline void
 budget_give(int frames)
 {
 #if FRAME_BUDGET
-    PyThreadState_Get()->recursion_remaining += frames;
+    PyThreadState_Get()->FRAMES_LEFT += frames;
 #else
     (void)frames;
 #endif
@@ -96,7 +109,7 @@ static inline int
 budget_has(int frames)
 {
 #if FRAME_BUDGET
-    return PyThreadState_Get()->recursion_remaining >= frames;
+    return PyThreadState_Get()->FRAMES_LEFT >= frames;
 #else
     (void)frames;
     return 1;

@@ -526,7 +526,8 @@ enc_identifier(Out *o, PyObject *term)
         }
         else
             port_id = (unsigned long long)v;
-        tag = port_id <= MAX_V3_PORT_NUMBER ? NEW_PORT_EXT : V4_PORT_EXT;
+        tag = v3_port_limit >= 0 && port_id <= (unsigned long long)v3_port_limit
+            ? NEW_PORT_EXT : V4_PORT_EXT;
         count = 1;
     }
     if (!is_name(node))
@@ -803,7 +804,7 @@ c_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
     PyObject *names[1] = {s_compressed}, **outs[1] = {&compressed};
 #if FRAME_BUDGET
     PyThreadState *ts = PyThreadState_Get();
-    int remaining = ts->recursion_remaining;
+    int remaining = ts->FRAMES_LEFT;
 #endif
     if (nargs != 1 || parse_keywords(kwnames, args + nargs, names, outs, 1) < 0
             || budget_take(FRAMES_ENCODE) < 0)
@@ -818,7 +819,7 @@ c_encode(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kw
         put_u8(&o, VERSION);
     int status = enc_term(&o, args[0]);
 #if FRAME_BUDGET
-    ts->recursion_remaining = remaining;
+    ts->FRAMES_LEFT = remaining;
 #else
     budget_give(FRAMES_ENCODE);
 #endif

@@ -55,9 +55,19 @@ _SMALL_INTEGERS = [bytes((SMALL_INTEGER_EXT, n)) for n in range(256)]
 _SMALL_TUPLE_HEADERS = [bytes((SMALL_TUPLE_EXT, n)) for n in range(256)]
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 _STRING_EXT_MAX = 65535
-# OTP writes NEW_PORT_EXT while a port number fits its 28 significant bits
-# (ERTS_MAX_V3_PORT_NUMBER), V4_PORT_EXT beyond.
+# OTP 25 writes NEW_PORT_EXT while a port number fits its 28 significant bits
+# (ERTS_MAX_V3_PORT_NUMBER), V4_PORT_EXT beyond; OTP 26 and later always
+# V4_PORT_EXT. set_port_form() chooses (the port program follows the release
+# that runs it); both forms decode everywhere since OTP 24.
 _MAX_V3_PORT_NUMBER = (1 << 28) - 1
+_v3_port_limit = _MAX_V3_PORT_NUMBER
+
+
+def set_port_form(always_v4: bool) -> None:
+    """Write every port as V4_PORT_EXT (OTP 26+) or, when it fits, as
+    NEW_PORT_EXT (OTP 25). A port decoded from bytes keeps its own form."""
+    global _v3_port_limit
+    _v3_port_limit = -1 if always_v4 else _MAX_V3_PORT_NUMBER
 
 # Atom name -> its encoding. Bounded like the atom table it mirrors.
 _ATOMS: dict[str, bytes] = {}
@@ -242,7 +252,7 @@ def _identifier(term) -> bytes:
                 raise EncodeError(f"a reference has 1 to 5 id words, not {len(term.ids)}")
             return (_pack_tag_u16(NEWER_REFERENCE_EXT, len(term.ids)) + node
                     + struct.pack(f">{1 + len(term.ids)}I", term.creation, *term.ids))
-        if term.id <= _MAX_V3_PORT_NUMBER:
+        if term.id <= _v3_port_limit:
             return bytes((NEW_PORT_EXT,)) + node + _pack_u32_u32(term.id, term.creation)
         return bytes((V4_PORT_EXT,)) + node + _pack_u64_u32(term.id, term.creation)
     except struct.error as exc:

@@ -287,6 +287,27 @@ SOCKET_OPTIONS = {
     "multicast_if": (IPPROTO_IP, socket.IP_MULTICAST_IF, "in_addr", False),
 }
 
+# OTP 26's inet_drv options (INET_OPT_REUSEPORT, _REUSEPORT_LB,
+# _EXCLUSIVEADDRUSE): on Linux both reuseports are SO_REUSEPORT, and
+# exclusiveaddruse (Windows') is accepted, ignored and read as false.
+_SO_REUSEPORT = getattr(socket, "SO_REUSEPORT", 15)
+_SINCE_26 = {
+    "reuseport": (SOL_SOCKET, _SO_REUSEPORT, "bool", False),
+    "reuseport_lb": (SOL_SOCKET, _SO_REUSEPORT, "bool", False),
+    "exclusiveaddruse": (None, None, "ignored", False),
+}
+
+
+def follow_release(release) -> None:
+    """Know the options of that OTP release's inet_drv (bridge/release.py);
+    one release per program, chosen at its start."""
+    for name, entry in _SINCE_26.items():
+        if release.inet_reuseport_options:
+            SOCKET_OPTIONS[name] = entry
+        else:
+            SOCKET_OPTIONS.pop(name, None)
+
+
 # Options getopts answers without asking the kernel (or leaves out) on TCP.
 # pktoptions reports the ancillary data of the last packet, which a TCP socket
 # without recvtos/recvttl has none of; netns is reported only when set.
@@ -321,6 +342,10 @@ def _encode_socket_value(kind: str, value):
 
 def set_socket_option(sock: socket.socket | None, name: str, value) -> None:
     level, optname, kind, propagate = SOCKET_OPTIONS[name]
+    if kind == "ignored":
+        if not is_bool(value):
+            _fail()
+        return
     _setsockopt(sock, level, optname, _encode_socket_value(kind, value), propagate)
 
 
@@ -374,6 +399,8 @@ def get_socket_option(sock: socket.socket | None, name: str):
     if sock is None:
         return None
     level, optname, kind, _ = SOCKET_OPTIONS[name]
+    if kind == "ignored":
+        return False
     try:
         if kind == "linger":
             onoff, secs = _LINGER.unpack(sock.getsockopt(level, optname, _LINGER.size))

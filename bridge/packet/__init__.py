@@ -1,5 +1,6 @@
 """gen_tcp's `{packet, Type}` framing and parsing, done as inet_drv does it
-with erts/emulator/beam/packet_parser.c (OTP 25.2.3). No networking code here:
+with erts/emulator/beam/packet_parser.c (OTP 25.2.3; follow_release() for
+the later releases' differences). No networking code here:
 functions take a buffer and offsets and return lengths, payloads and terms.
 
 Where things are:
@@ -22,7 +23,7 @@ Public API:
 """
 
 from .decode import decode_packet
-from .http import HTTP_HEADERS, HTTP_METHODS, next_http_state, parse_http
+from .http import HTTP_HEADERS, HTTP_METHODS, next_http_state, parse_http, set_ipv6_hosts
 from .reader import EMSGSIZE, NEED_DATA, NeedData, Packet, PacketError, PacketReader
 from .table import PACKET_TYPES, PacketType, get_length, packet_body, packet_type
 
@@ -31,4 +32,11 @@ __all__ = [
     "HTTP_METHODS", "HTTP_HEADERS", "parse_http", "next_http_state",
     "decode_packet",
     "PacketReader", "Packet", "NeedData", "NEED_DATA", "PacketError", "EMSGSIZE",
+    "follow_release",
 ]
+
+
+def follow_release(otp_release: int) -> None:
+    """Parse as that OTP release's packet_parser.c does where releases differ
+    (IPv6 literal hosts in an absoluteURI from OTP 26)."""
+    set_ipv6_hosts(otp_release >= 26)

@@ -153,6 +153,16 @@ def _parse_uri(uri: bytes, string):
     return (_SCHEME, string(uri[:colon]), string(uri[colon + 1:]))
 
 
+# OTP 26's packet_parser.c reads an IPv6 literal host ("[::1]:8"); OTP 25
+# splits it at its first colon. set_ipv6_hosts() chooses (follow_release).
+_ipv6_hosts = False
+
+
+def set_ipv6_hosts(on: bool) -> None:
+    global _ipv6_hosts
+    _ipv6_hosts = on
+
+
 def _parse_absolute_uri(scheme, rest: bytes, string):
     slash = rest.find(b"/")
     if slash < 0:
@@ -161,8 +171,18 @@ def _parse_absolute_uri(scheme, rest: bytes, string):
         host_port, path = rest[:slash], rest[slash:]
     port = _UNDEFINED
     colon = host_port.find(b":")
+    close = host_port.find(b"]")
     if colon < 0:
         host = host_port
+    elif _ipv6_hosts and host_port[:1] == b"[" and close >= 0:
+        host, after = host_port[:close + 1], host_port[close + 1:]
+        # A port only where the last colon follows the "]" at once.
+        if host_port.rfind(b":") == close + 1:
+            digits = after[1:]
+            if _skip_digits(digits, 0, len(digits)) == len(digits):
+                value = _c_int(digits)
+                if value != 0:
+                    port = value
     else:
         host, digits = host_port[:colon], host_port[colon + 1:]
         # Only a port made of digits alone counts, and 0 (even after

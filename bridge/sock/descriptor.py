@@ -122,6 +122,9 @@ class Descriptor:
         self.meta = UNDEFINED
         self.cnt = dict.fromkeys(COUNTERS, 0)
         self.read_pkg_max_cnt = self.write_pkg_max_cnt = 0
+        # What a stream recv of N bytes got short of N, kept for the next call
+        # (OTP 26+: readBuf/readResult of the NIF; see ops.recv).
+        self.read_buf: bytes | None = None
         if sock is not None:
             sock.setblocking(False)
             program.register(self)

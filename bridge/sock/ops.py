@@ -20,6 +20,7 @@ from . import options as sopt
 from .descriptor import (ACCEPTING, ALREADY, BOUND, CLOSED, CONNECTED, CONNECTING, INVALID,
                          LISTENING, MORE, NOT_FOUND, OK, SELECT, SELECT_SENT, STATE, UNDEFINED,
                          ZERO, Descriptor, Raise, error, invalid)
+TIMEOUT = atom("timeout")
 
 _WOULD_BLOCK = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINPROGRESS)
 _STREAM_READ_MAX = 16 << 20
@@ -157,8 +158,12 @@ class SockSocket(Descriptor):
         new.rbufsz, new.rnum = self.rbufsz, self.rnum
         new.rctrlsz, new.wctrlsz = self.rctrlsz, self.wctrlsz
         new.iow, new.dbg, new.use_reg = self.iow, self.dbg, self.use_reg
-        # The NIF marks the listening socket, not the new one (esock_accept_accepted).
-        self.wstate |= CONNECTED
+        if self.program.release.accept_marks_accepted:
+            new.wstate |= CONNECTED
+        else:
+            # OTP 25's NIF marks the listening socket, not the new one
+            # (esock_accept_accepted).
+            self.wstate |= CONNECTED
         return (OK, new.handle)
 
     # -- send, sendto -----------------------------------------------------------------------
@@ -248,6 +253,8 @@ class SockSocket(Descriptor):
         return None
 
     def recv(self, caller, length: int, flags: int, ref):
+        if self.program.release.stream_recv_buffers:
+            return self._recv_buffered(caller, length, flags, ref)
         bufsz = length or self.rbufsz
         if not self.is_open:
             return error(CLOSED)
@@ -281,6 +288,70 @@ class SockSocket(Descriptor):
         self._init_current_reader(caller, ref)
         self.select_read(caller, ref)
         return (SELECT, data)
+
+    def _recv_buffered(self, caller, length: int, flags: int, ref):
+        """OTP 26+'s essio_recv: a stream recv of N bytes that gets fewer keeps
+        them (read_buf) and selects (or, polled with `zero`, answers
+        `{timeout, Data}`); the next call reads only the rest. Counted as the
+        NIF counts: each partial read adds all that is kept so far to
+        read_byte, and so does the delivery."""
+        recv_len = length or self.rbufsz
+        if not self.is_open:
+            return error(CLOSED)
+        if self.acceptor is not None:
+            return invalid(STATE)
+        answer = self._check_reader(caller, ref)
+        if answer is not None:
+            return answer
+        kept = self.read_buf or b""
+        if kept:
+            if length == 0 or len(kept) == recv_len:
+                return self._recv_done(kept, len(kept), None)
+            if len(kept) > recv_len:
+                return self._recv_done(kept[:recv_len], len(kept), kept[recv_len:])
+        self.cnt["read_tries"] += 1
+        try:
+            data = self.sock.recv(self._read_size(recv_len - len(kept)), flags)
+        except OSError as exc:
+            self.rnumcnt = 0
+            return self._recv_fail(caller, exc.errno, ref)
+        stream = self.type == socket.SOCK_STREAM
+        if not data and stream:
+            self.read_buf = None
+            self._recv_error_current(CLOSED)
+            return error((CLOSED, kept) if kept else CLOSED)
+        got = kept + data if kept else data
+        if len(got) < recv_len:
+            self.rnumcnt = 0
+            short = stream and length > 0
+            if short and ref != ZERO:
+                self.cnt["read_byte"] += len(got)
+                self.read_buf = got
+                self._init_current_reader(caller, ref)
+                self.select_read(caller, ref)
+                return SELECT
+            self.read_buf = None
+            return self._recv_partial_done(got, TIMEOUT if short else OK)
+        self.read_buf = None
+        if length == 0 and stream:
+            return self._recv_full_maybe_done(caller, got, ref)
+        return self._recv_done(got, len(got), None)
+
+    def _recv_done(self, data: bytes, counted: int, keep: bytes | None):
+        """recv_check_full_done: the NIF counts all it held (`counted`), also
+        when it keeps the tail for the next call."""
+        self.read_buf = keep
+        self.rnumcnt = 0
+        self._read_pkg_done(counted)
+        self._update_current_reader()
+        return (OK, data)
+
+    def _recv_partial_done(self, data: bytes, tag):
+        """recv_check_partial_done: `{ok, Data}`, or `{timeout, Data}` for a
+        short stream read polled with `zero`."""
+        self._read_pkg_done(len(data))
+        self._update_current_reader()
+        return (tag, data)
 
     def _read_size(self, bufsz: int) -> int:
         """How much to read at once. Python allocates it all before reading, so
@@ -323,7 +394,7 @@ class SockSocket(Descriptor):
             return error(atom("econnreset"))
         if err in (errno.EAGAIN, errno.EWOULDBLOCK):
             if ref == ZERO:
-                return OK
+                return TIMEOUT if self.program.release.stream_recv_buffers else OK
             self.rnumcnt = 0
             self._init_current_reader(caller, ref)
             self.select_read(caller, ref)
@@ -395,7 +466,7 @@ class SockSocket(Descriptor):
                 return error(CLOSED)
             c = self.connector
             if c is None or c.pid != caller or c.ref != ref:
-                return NOT_FOUND
+                return error(NOT_FOUND) if self.program.release.cancel_connect_is_error else NOT_FOUND
             result = OK if self.cancel_write_select() else SELECT_SENT
             self.release(c)
             self.connector = None
@@ -428,7 +499,7 @@ class SockSocket(Descriptor):
     def setopt(self, caller, level, name, value):
         if level == OTP and isinstance(level, Atom):
             return self._setopt_otp(caller, name, value)
-        entry = sopt.lookup(level, name)
+        entry = sopt.lookup(level, name, self.program.release)
         if entry is None:
             return invalid((SOCKET_OPTION, (level, name)))
         if not self.write_open:
@@ -448,7 +519,7 @@ class SockSocket(Descriptor):
     def getopt(self, level, name):
         if level == OTP and isinstance(level, Atom):
             return self._getopt_otp(name)
-        entry = sopt.lookup(level, name)
+        entry = sopt.lookup(level, name, self.program.release)
         if entry is None:
             return invalid((SOCKET_OPTION, (level, name)))
         if not self.is_open:
@@ -462,7 +533,7 @@ class SockSocket(Descriptor):
             return error(posix_atom(exc.errno))
 
     def setopt_native(self, level, name, value):
-        resolved = sopt.native(level, name)
+        resolved = sopt.native(level, name, self.program.release)
         if resolved is None:
             return invalid((SOCKET_OPTION, (level, name)))
         if not self.write_open:
@@ -479,7 +550,7 @@ class SockSocket(Descriptor):
     def getopt_native(self, level, name, spec):
         """getopt_native with a value spec: integer, boolean, a size or a binary
         (whose size counts; the kernel is not shown its contents)."""
-        resolved = sopt.native(level, name)
+        resolved = sopt.native(level, name, self.program.release)
         if resolved is None:
             return invalid((SOCKET_OPTION, (level, name)))
         if not self.is_open:

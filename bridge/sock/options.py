@@ -292,6 +292,13 @@ _TCP = {
     "nodelay": (socket.TCP_NODELAY, BOOL),
 }
 
+# Since OTP 26 (esock_socket_opts, keepcnt etc.; absent in OTP 25's NIF).
+_TCP_KEEPALIVE = {
+    "keepcnt": (socket.TCP_KEEPCNT, INT),
+    "keepidle": (socket.TCP_KEEPIDLE, INT),
+    "keepintvl": (socket.TCP_KEEPINTVL, INT),
+}
+
 _UDP = {"cork": (1, BOOL)}
 
 # Only the SCTP options with plain values; the kernel decides what they do.
@@ -313,16 +320,23 @@ def _build() -> dict:
 
 
 OPTIONS = _build()
+_KEEPALIVE_OPTIONS = {(atom(level_name), atom(name)): (socket.IPPROTO_TCP, opt, codec)
+                      for level_name in protocols.aliases(socket.IPPROTO_TCP)
+                      for name, (opt, codec) in _TCP_KEEPALIVE.items()}
 
 
-def lookup(level, name):
-    """(kernel level, kernel option, (encode, decode)) or None."""
+def lookup(level, name, release=None):
+    """(kernel level, kernel option, (encode, decode)) or None, for the OTP
+    release given (the oldest when None)."""
     if not isinstance(level, Atom) or not isinstance(name, Atom):
         return None
-    return OPTIONS.get((level, name))
+    entry = OPTIONS.get((level, name))
+    if entry is None and release is not None and release.tcp_keepalive_options:
+        entry = _KEEPALIVE_OPTIONS.get((level, name))
+    return entry
 
 
-def native(level, opt):
+def native(level, opt, release=None):
     """(kernel level, kernel option) of a native option (setopt_native,
     getopt_native), as prim_socket:enc_sockopt/2 resolves it with NativeValue
     set: numbers as they are, a level by any of its protocol names, a named
@@ -334,7 +348,7 @@ def native(level, opt):
             num = SOL_SOCKET if level == "socket" else protocols.number(level)
             return None if num is None else (num, opt)
         return None
-    entry = lookup(level, opt)
+    entry = lookup(level, opt, release)
     return None if entry is None else entry[:2]
 
 

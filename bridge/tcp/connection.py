@@ -794,11 +794,13 @@ class TcpConnection(InetSocket):
         self._cancel_send_timer()
         self._cancel_recv_timer()
         if self.busy_call is not None:
-            # A closed port never answers the busy sender: prim_inet:send/3
-            # waits ?INET_CLOSE_TIMEOUT for the reply, then monitors the port
-            # and takes its 'DOWN' for {error, closed}.
+            # A closed port never answers the busy sender: OTP 25's
+            # prim_inet:send/3 waits ?INET_CLOSE_TIMEOUT for the reply, then
+            # monitors the port and takes its 'DOWN' for {error, closed};
+            # later ones monitor it from the start and see the 'DOWN' at once.
             call = self._leave_busy()
-            self.loop.call_at(max(self.loop.time(), self.busy_since + CLOSE_IDLE_TIMEOUT),
+            wait = 0.0 if self.program.release.send_monitors_port else CLOSE_IDLE_TIMEOUT
+            self.loop.call_at(max(self.loop.time(), self.busy_since + wait),
                               call.reply, (ERROR, CLOSED))
         # Senders suspended on the busy port resume into a port_command on a
         # dead port: badarg, which prim_inet:send/3 turns into einval.

@@ -24,7 +24,10 @@ open_port() ->
         Exe ->
             Dir = bridge_dir(),
             Args = ["-m", "bridge" | application:get_env(pyinet, bridge_args, [])],
-            Env = [{"PYTHONPATH", python_path(Dir)}] ++ optional_env(),
+            %% The port program answers as this node's OTP release does where
+            %% releases differ (bridge/release.py).
+            Env = [{"PYTHONPATH", python_path(Dir)},
+                   {"PYINET_OTP_RELEASE", erlang:system_info(otp_release)}] ++ optional_env(),
             try erlang:open_port({spawn_executable, Exe},
                                  [{args, Args}, {packet, 4}, binary, exit_status, use_stdio,
                                   {env, Env}, hide]) of

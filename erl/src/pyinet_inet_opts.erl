@@ -41,7 +41,8 @@ setopts(_, _) ->
 
 %% The option names inet:getopts/2 accepts (prim_inet encodes the same names
 %% whatever the protocol; the driver leaves out what a socket lacks). Checked on
-%% OTP 25: line_delimiter, for one, can be set but not read back.
+%% OTP 25: line_delimiter, for one, can be set but not read back. OTP 26 added
+%% the reuseport options.
 -spec is_getopt(term()) -> boolean().
 is_getopt({raw, L, O, Size}) ->
     is_integer(L) andalso is_integer(O) andalso is_integer(Size) andalso Size >= 0;
@@ -52,7 +53,9 @@ is_getopt(Name) when is_atom(Name) ->
                         show_econnreset, nodelay, keepalive, reuseaddr, linger, priority, tos,
                         tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
                         recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
-                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions]);
+                        multicast_if, bind_to_device, netns, debug, read_packets, pktoptions])
+        orelse (lists:member(Name, [reuseport, reuseport_lb, exclusiveaddruse])
+                andalso otp_release() >= 26);
 is_getopt(_) ->
     false.
 
@@ -79,6 +82,9 @@ open_options([{netns, NS}], Opts) -> [{netns, NS} | lists:reverse(Opts)];
 open_options(_Fd, Opts) -> lists:reverse(Opts).
 
 %% Internal.
+
+otp_release() ->
+    list_to_integer(erlang:system_info(otp_release)).
 
 is_sockopt_val(Name, Value) ->
     try prim_inet:is_sockopt_val(Name, Value)

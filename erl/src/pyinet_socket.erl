@@ -353,6 +353,16 @@ recv(Socket, Length, Timeout) -> recv(Socket, Length, [], Timeout).
 -spec recv(socket(), non_neg_integer(), list(), term()) -> term().
 recv(?S = Socket, Length, Flags, Timeout)
   when is_integer(Length), Length >= 0, is_list(Flags) ->
+    case recv_buffers() of
+        true -> recv_buffered(Socket, Length, Flags, Timeout);
+        false -> recv_unbuffered(Socket, Length, Flags, Timeout)
+    end;
+recv(Socket, Length, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, Length, Flags, Timeout]).
+
+%% OTP 25's socket:recv/4: a short stream read comes back with `select`
+%% (`{select, Bin}`) and is gathered here.
+recv_unbuffered(Socket, Length, Flags, Timeout) ->
     case deadline(Timeout) of
         invalid -> erlang:error({invalid, {timeout, Timeout}});
         nowait -> recv_nowait(Socket, Length, Flags, make_ref(), <<>>);
@@ -363,9 +373,7 @@ recv(?S = Socket, Length, Flags, Timeout)
                 Result -> Result
             end;
         Deadline -> recv_deadline(Socket, Length, Flags, Deadline, <<>>)
-    end;
-recv(Socket, Length, Flags, Timeout) ->
-    erlang:error(badarg, [Socket, Length, Flags, Timeout]).
+    end.
 
 recv_nowait(Socket, Length, Flags, Handle, Acc) ->
     case ?prim:recv(Socket, Length, Flags, Handle) of
@@ -436,6 +444,95 @@ recv_result(Acc, Result) ->
 recv_error(<<>>, Reason) -> {error, Reason};
 recv_error(Acc, Reason) -> {error, {Reason, Acc}}.
 
+%% OTP 26+'s socket:recv/4 (seen on 27): the port program keeps a short stream
+%% read for the next call, as the NIF's read buffer does, and answers `timeout`
+%% or `{timeout, Bin}` to a poll (Timeout 0). Buf holds what came with `more`,
+%% last first.
+recv_buffers() ->
+    list_to_integer(erlang:system_info(otp_release)) >= 26.
+
+recv_buffered(Socket, Length, Flags, Timeout) ->
+    case deadline(Timeout) of
+        invalid -> erlang:error({invalid, {timeout, Timeout}});
+        nowait -> recv_buffered_nowait(Socket, Length, Flags, make_ref());
+        select_handle -> recv_buffered_nowait(Socket, Length, Flags, Timeout);
+        zero -> recv_zero(Socket, Length, Flags, []);
+        Deadline -> recv_buffered_deadline(Socket, Length, Flags, Deadline, [])
+    end.
+
+recv_zero(Socket, Length, Flags, Buf) ->
+    case ?prim:recv(Socket, Length, Flags, zero) of
+        {more, Bin} -> recv_zero(Socket, Length, Flags, [Bin | Buf]);
+        timeout when Buf =:= [] -> {error, timeout};
+        timeout -> {ok, condense(Buf)};
+        {timeout, Bin} -> {error, {timeout, condense([Bin | Buf])}};
+        {ok, Bin} -> {ok, condense([Bin | Buf])};
+        {error, _} = Error when Buf =:= [] -> Error;
+        {error, Reason} -> {error, {Reason, condense(Buf)}}
+    end.
+
+recv_buffered_nowait(Socket, Length, Flags, Handle) ->
+    case ?prim:recv(Socket, Length, Flags, Handle) of
+        {more, Bin} -> recv_zero(Socket, Length, Flags, [Bin]);
+        {select, Bin} -> {select, {?SELECT_INFO(recv, Handle), Bin}};
+        select -> {select, ?SELECT_INFO(recv, Handle)};
+        Result -> Result
+    end.
+
+recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf) ->
+    Handle = make_ref(),
+    case ?prim:recv(Socket, Length, Flags, Handle) of
+        {more, Bin} when Length =:= 0 ->
+            recv_zero(Socket, Length, Flags, [Bin | Buf]);
+        {more, Bin} when Length =:= byte_size(Bin) ->
+            {ok, condense([Bin | Buf])};
+        {more, Bin} when Length > byte_size(Bin) ->
+            case timeout(Deadline) of
+                Timeout when 0 < Timeout ->
+                    recv_buffered_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
+                                           [Bin | Buf]);
+                _ ->
+                    {ok, condense([Bin | Buf])}
+            end;
+        {select, Bin} ->
+            Timeout = timeout(Deadline),
+            case wait(Socket, Handle, Timeout) of
+                select when 0 < Timeout ->
+                    recv_buffered_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
+                                           [Bin | Buf]);
+                select -> {error, {timeout, condense([Bin | Buf])}};
+                {abort, Reason} -> {error, {Reason, condense([Bin | Buf])}};
+                timeout ->
+                    _ = cancel(Socket, recv, Handle),
+                    buffered_error(Buf, timeout)
+            end;
+        select when 0 < Length; Buf =:= [] ->
+            Timeout = timeout(Deadline),
+            case wait(Socket, Handle, Timeout) of
+                select when 0 < Timeout ->
+                    recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf);
+                select -> buffered_error(Buf, timeout);
+                {abort, Reason} -> buffered_error(Buf, Reason);
+                timeout ->
+                    _ = cancel(Socket, recv, Handle),
+                    buffered_error(Buf, timeout)
+            end;
+        select ->
+            _ = cancel(Socket, recv, Handle),
+            {ok, condense(Buf)};
+        {ok, Bin} ->
+            {ok, condense([Bin | Buf])};
+        {error, Reason} ->
+            buffered_error(Buf, Reason)
+    end.
+
+buffered_error([], Reason) -> {error, Reason};
+buffered_error(Buf, Reason) -> {error, {Reason, condense(Buf)}}.
+
+condense([]) -> <<>>;
+condense([Bin]) when is_binary(Bin) -> Bin;
+condense(Buf) -> iolist_to_binary(lists:reverse(Buf)).
+
 -spec recvfrom(socket()) -> term().
 recvfrom(Socket) ->
     recvfrom(Socket, 0).
@@ -458,7 +555,8 @@ recvfrom(?S = Socket, BufSz, Flags, Timeout)
         select_handle -> recvfrom_nowait(Socket, BufSz, Flags, Timeout);
         zero ->
             case ?prim:recvfrom(Socket, BufSz, Flags, zero) of
-                ok -> {error, timeout};
+                ok -> {error, timeout};                 % OTP 25's NIF
+                timeout -> {error, timeout};            % OTP 26+'s
                 Result -> recvfrom_result(Result)
             end;
         Deadline -> recvfrom_deadline(Socket, BufSz, Flags, Deadline)

@@ -254,11 +254,14 @@ sendto(?SOCKET(R, P, Id, _), Address, AncData, Data) ->
             {error, einval}
     end.
 
-%% The datagram as port_command/2 takes iodata for the driver: a bitstring of
-%% less than a byte counts as nothing, any other is badarg.
+%% The datagram as port_command/2 takes iodata for the driver: on OTP 25 a
+%% bitstring of less than a byte counts as nothing, any other is badarg; from
+%% OTP 26 (seen on 27) every bitstring is badarg.
 packet(Data) ->
     try iolist_to_binary(Data)
-    catch error:badarg -> iolist_to_binary(drop_bits(Data))
+    catch error:badarg ->
+            list_to_integer(erlang:system_info(otp_release)) < 26 orelse error(badarg),
+            iolist_to_binary(drop_bits(Data))
     end.
 
 drop_bits(B) when is_bitstring(B), bit_size(B) < 8 -> <<>>;

@@ -44,7 +44,22 @@ handle({driver_check, Cases}) ->
     [{Index, Actual} || {Index, {Options, Data, Steps, Expected}} <- Indexed,
                         (Actual = driver({Options, Data, Steps})) =/= Expected].
 
+%% OTP 27.3.4 overflows on a 4-byte length header of 2^32-4 or more that
+%% {packet_size, N} allows: the length plus the header wraps around, and it
+%% answers {more, undefined} or a packet of 2^61 bytes reaching past the input,
+%% which kills this process when the input is a refc binary (OTP 25:
+%% {error, invalid}). Such a case is not run; it is reported as
+%% {otp_bug, header_overflow}, and the right answer there is OTP 25's, which
+%% pyinet gives.
+decode(4, <<Length:32, _/binary>> = Bin, Options) when Length >= 16#FFFFFFFC ->
+    case proplists:get_value(packet_size, Options, 0) of
+        Max when is_integer(Max), Max >= Length -> {otp_bug, header_overflow};
+        _ -> decode_packet(4, Bin, Options)
+    end;
 decode(Type, Bin, Options) ->
+    decode_packet(Type, Bin, Options).
+
+decode_packet(Type, Bin, Options) ->
     try erlang:decode_packet(Type, Bin, Options)
     catch error:badarg -> badarg
     end.
@@ -53,7 +68,8 @@ check([], _, Mismatches) ->
     lists:reverse(Mismatches);
 check([{Type, Bin, Options, Expected} | Cases], Index, Mismatches) ->
     Actual = decode(Type, Bin, Options),
-    case Actual =:= Expected of
+    case Actual =:= Expected orelse
+        (Actual =:= {otp_bug, header_overflow} andalso Expected =:= {error, invalid}) of
         true -> check(Cases, Index + 1, Mismatches);
         false -> check(Cases, Index + 1, [{Index, Actual} | Mismatches])
     end.
