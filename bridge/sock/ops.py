@@ -253,9 +253,6 @@ class SockSocket(Descriptor):
         return None
 
     def recv(self, caller, length: int, flags: int, ref):
-        if self.program.release.stream_recv_buffers:
-            return self._recv_buffered(caller, length, flags, ref)
-        bufsz = length or self.rbufsz
         if not self.is_open:
             return error(CLOSED)
         if self.acceptor is not None:
@@ -263,6 +260,9 @@ class SockSocket(Descriptor):
         answer = self._check_reader(caller, ref)
         if answer is not None:
             return answer
+        if self.program.release.stream_recv_buffers:
+            return self._recv_buffered(caller, length, flags, ref)
+        bufsz = length or self.rbufsz
         self.cnt["read_tries"] += 1
         try:
             data = self.sock.recv(self._read_size(bufsz), flags)
@@ -296,13 +296,6 @@ class SockSocket(Descriptor):
         NIF counts: each partial read adds all that is kept so far to
         read_byte, and so does the delivery."""
         recv_len = length or self.rbufsz
-        if not self.is_open:
-            return error(CLOSED)
-        if self.acceptor is not None:
-            return invalid(STATE)
-        answer = self._check_reader(caller, ref)
-        if answer is not None:
-            return answer
         kept = self.read_buf or b""
         if kept:
             if length == 0 or len(kept) == recv_len:
