@@ -81,6 +81,20 @@ class Release:
     # -- inet_drv ------------------------------------------------------------------------
 
     @property
+    def tcp_recv_reads_again(self) -> bool:
+        """tcp_recv reads again at once when a read of unknown length left the
+        packet incomplete (OTP 27's loop, until the packet is complete or the
+        read would block); OTP 25 read once per readable event. It came with
+        read_ahead."""
+        return self.otp >= 26
+
+    @property
+    def tcp_read_ahead_option(self) -> bool:
+        """`{read_ahead, Boolean}` is an option of TCP sockets: false reads a
+        packet's header before its body (TCP_ADDF_NO_READ_AHEAD)."""
+        return self.otp >= 26
+
+    @property
     def inet_reuseport_options(self) -> bool:
         """reuseport, reuseport_lb and exclusiveaddruse are inet options
         (OTP 26.0)."""

@@ -68,7 +68,7 @@ class InetOptions:
     __slots__ = ("active", "binary", "ptype", "packet_size", "header", "buffer", "buffer_set",
                  "deliver_port", "exit_on_close", "show_econnreset", "send_timeout",
                  "send_timeout_close", "delay_send", "high_watermark", "low_watermark",
-                 "high_msgq_watermark", "low_msgq_watermark", "line_delimiter", "debug", "netns")
+                 "high_msgq_watermark", "low_msgq_watermark", "line_delimiter", "debug", "netns", "read_ahead")
 
     def __init__(self) -> None:
         self.active = ActiveMode()
@@ -91,6 +91,7 @@ class InetOptions:
         self.line_delimiter = 10
         self.debug = False
         self.netns: bytes | None = None  # the namespace the socket was created in
+        self.read_ahead = True
 
     def copy(self) -> "InetOptions":
         """What an accepted socket inherits from its listen socket."""
@@ -298,9 +299,16 @@ _SINCE_26 = {
 }
 
 
+_READ_AHEAD = (_set_bool("read_ahead"), lambda o: o.read_ahead)
+
+
 def follow_release(release) -> None:
     """Know the options of that OTP release's inet_drv (bridge/release.py);
     one release per program, chosen at its start."""
+    if release.tcp_read_ahead_option:
+        LOCAL_OPTIONS["read_ahead"] = _READ_AHEAD
+    else:
+        LOCAL_OPTIONS.pop("read_ahead", None)
     for name, entry in _SINCE_26.items():
         if release.inet_reuseport_options:
             SOCKET_OPTIONS[name] = entry

@@ -178,7 +178,7 @@ class TcpConnection(InetSocket):
 
     def _configure_receiver(self) -> None:
         o = self.opts
-        self.rb.configure(o.ptype, o.packet_size, o.buffer, o.line_delimiter)
+        self.rb.configure(o.ptype, o.packet_size, o.buffer, o.line_delimiter, o.read_ahead)
 
     # -- receiving (tcp_recv, tcp_deliver) -------------------------------------------
 
@@ -189,10 +189,13 @@ class TcpConnection(InetSocket):
         self._recv(0)
 
     def _recv(self, request_len: int) -> int:
-        """inet_drv's tcp_recv: read once and deliver what is complete.
+        """inet_drv's tcp_recv: read and deliver what is complete. A read of
+        known length reads once; one of unknown length (a read ahead, or a
+        packet header) is read again at once where the release does that.
         Returns the number of packets delivered, or -1 when the socket failed."""
         rb = self.rb
         raw_and_empty = rb.buf is None and self.opts.ptype is RAW
+        reads_again = self.program.release.tcp_recv_reads_again
         try:
             # plan() also remembers a pending length for the reads to come.
             nread = rb.plan(request_len)
@@ -200,30 +203,38 @@ class TcpConnection(InetSocket):
             return self._recv_error(EMSGSIZE)
         if nread == 0:
             return self._deliver()
-        if nread > EXACT_READ_LIMIT and rb.remain:
-            nread = EXACT_READ_LIMIT
-        try:
-            data = self.sock.recv(nread)
-        except (BlockingIOError, InterruptedError):
-            return 0
-        except ConnectionResetError:
-            if self.opts.show_econnreset:
-                return self._recv_error(errno.ECONNRESET)
-            return self._recv_closed()
-        except OSError as exc:
-            return self._recv_error(exc.errno or errno.EIO)
-        if not data:
-            return self._recv_closed()
-        if raw_and_empty and (not request_len or len(data) == request_len):
-            # What one read into an empty buffer gave is the whole packet: hand it
-            # over as it is (through the buffer it would be copied twice).
-            rb.clear()
-            return self._deliver_one(data)
-        try:
-            complete = rb.feed(data)
-        except PacketError:
-            return self._recv_error(EMSGSIZE)
-        return self._deliver() if complete else 0
+        while True:
+            exact = rb.remain > 0
+            if nread > EXACT_READ_LIMIT and exact:
+                nread = EXACT_READ_LIMIT
+            try:
+                data = self.sock.recv(nread)
+            except (BlockingIOError, InterruptedError):
+                return 0
+            except ConnectionResetError:
+                if self.opts.show_econnreset:
+                    return self._recv_error(errno.ECONNRESET)
+                return self._recv_closed()
+            except OSError as exc:
+                return self._recv_error(exc.errno or errno.EIO)
+            if not data:
+                return self._recv_closed()
+            if raw_and_empty and (not request_len or len(data) == request_len):
+                # What one read into an empty buffer gave is the whole packet: hand it
+                # over as it is (through the buffer it would be copied twice).
+                rb.clear()
+                return self._deliver_one(data)
+            raw_and_empty = False
+            try:
+                if rb.feed(data):
+                    return self._deliver()
+                if exact or not reads_again:
+                    return 0
+                nread = rb.plan(0)
+            except PacketError:
+                return self._recv_error(EMSGSIZE)
+            if nread == 0:
+                return self._deliver()
 
     def _deliver(self) -> int:
         """tcp_deliver: hand over the ready packet, and in active mode every

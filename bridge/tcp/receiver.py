@@ -16,6 +16,10 @@ cut at the buffer size. The socket layer drives it:
 `PacketError` (inet_drv's EMSGSIZE) is raised when a packet is invalid or larger
 than packet_size. "Virtual size" (`size`) is inet_drv's i_bufsz: the buffer size
 when the buffer was started, grown to hold the current packet, reset when empty.
+
+With `read_ahead` false (OTP 27's `{read_ahead, false}`) a packet of unknown
+length is read a header at a time (packet_header_length), so that nothing past
+the packet leaves the kernel.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ RAW = packets.PACKET_TYPES[0]
 
 TCP_MAX_PACKET_SIZE = 0x4000000  # 64 MiB, as inet_drv
 
+# packet_header_length: the fewest bytes that can tell a packet's length, by
+# TCP_PB_* code; raw reads ahead whatever read_ahead says, and the types not
+# named (lines, http) are read a byte at a time.
+_HEADER_LENGTH = {1: 1, 2: 2, 3: 4, 4: 2, 5: 4, 6: 12, 7: 8, 9: 4, 12: 5}
+
 
 class PacketError(Exception):
     """The next packet cannot be framed: inet_drv reports emsgsize."""
@@ -33,7 +42,7 @@ class PacketError(Exception):
 
 class ReceiveBuffer:
     __slots__ = ("buf", "size", "remain", "_ready_len", "ptype", "packet_size", "bufsz",
-                 "delimiter", "http_state")
+                 "delimiter", "http_state", "read_ahead")
 
     def __init__(self, ptype: packets.PacketType = RAW, packet_size: int = 0,
                  bufsz: int = 1460, delimiter: int = 10):
@@ -47,11 +56,12 @@ class ReceiveBuffer:
         self.configure(ptype, packet_size, bufsz, delimiter)
 
     def configure(self, ptype: packets.PacketType, packet_size: int, bufsz: int,
-                  delimiter: int) -> None:
+                  delimiter: int, read_ahead: bool = True) -> None:
         self.ptype = ptype
         self.packet_size = packet_size
         self.bufsz = bufsz
         self.delimiter = delimiter
+        self.read_ahead = read_ahead
 
     @property
     def buffered(self) -> int:
@@ -75,11 +85,17 @@ class ReceiveBuffer:
 
     # -- framing ----------------------------------------------------------------------
 
+    def _header_length(self) -> int:
+        """packet_header_length: how much to read to learn more of the packet's
+        length, or 0 to read ahead."""
+        if self.read_ahead or self.ptype is RAW:
+            return 0
+        hlen = _HEADER_LENGTH.get(self.ptype.code)
+        n = len(self.buf) if self.buf is not None else 0
+        return hlen - n if hlen is not None and hlen > n else 1
+
     def _length(self) -> int:
         buf = self.buf
-        if self.ptype.headers_only:
-            # packet_get_length puts httph/httph_bin sockets in header state.
-            self.http_state = 1
         if self.ptype.headers_only:
             # packet_get_length puts the socket in header state for httph and
             # httph_bin, and the parse of the line reads that state.
@@ -98,6 +114,9 @@ class ReceiveBuffer:
             self.size = max(self.size, tlen)
             return tlen - n, tlen - n
         if tlen == 0:
+            hlen = self._header_length()
+            if hlen:
+                return hlen, 0
             free = self.size - n
             if free <= 0:
                 if self.packet_size and self.packet_size > n:
@@ -114,7 +133,7 @@ class ReceiveBuffer:
             self.buf = bytearray()
             self.size = size
             self.remain = request_len
-            return size
+            return request_len or self._header_length() or size
         if request_len > 0:
             n = len(self.buf)
             if n >= request_len:

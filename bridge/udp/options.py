@@ -41,9 +41,11 @@ IPV6_MULTICAST_IF = socket.IPV6_MULTICAST_IF
 
 RECV_CMSG_OPTIONS = frozenset(("recvtos", "recvttl", "recvtclass"))
 
-# Local options inet_fill_opts reports only for SOCK_STREAM.
+# Local options inet_fill_opts reports only for SOCK_STREAM (read_ahead: only
+# for TCP, of the releases that have it).
 GETOPT_OMITTED = frozenset(("high_watermark", "low_watermark", "send_timeout",
-                            "send_timeout_close", "delay_send", "show_econnreset"))
+                            "send_timeout_close", "delay_send", "show_econnreset",
+                            "read_ahead"))
 
 _BE_INT32 = struct.Struct(">i")
 _NATIVE_INT32 = struct.Struct("=i")

@@ -36,7 +36,7 @@
          sender_framing_1_2_4/1, sender_framing_1_wraps/1, sender_framing_empty/1,
          sender_framing_list_iodata/1, unrecv_packet2/1, ssl_tls_record/1,
          each_type_oversized_passive/1, length_types_list_active_split/1,
-         other_types_list_active_split/1]).
+         other_types_list_active_split/1, p2_packet_past_buffer_polled/1]).
 
 %% Options.
 -export([opt_mode_switch/1, opt_packet_size_set_get/1, opt_header_set_get/1,
@@ -53,7 +53,7 @@
          opt_setopts_invalid_values/1, opt_setopts_partial_apply/1,
          opt_connect_bad_values/1, opt_listen_bad_values/1,
          opt_getopts_closed_peer/1, opt_line_delimiter_getopts/1,
-         opt_watermark_blocks_then_resumes/1]).
+         opt_watermark_blocks_then_resumes/1, opt_read_ahead/1, opt_read_ahead_line/1]).
 
 -import(pyinet_conformance, [r/1, msgs/0, opts/2, sleep/1, spawn_proc/2]).
 
@@ -135,6 +135,18 @@ p2_split_passive(B) ->
     spawn_link(fun() -> feed(A, [<<0>>, <<6>>, <<"abc">>, <<"def">>]), Self ! fed end),
     r(gen_tcp:recv(C, 0, 1000)),
     receive fed -> ok end,
+    close_all([C, A]).
+
+%% A packet one byte longer than the buffer, all in the kernel, polled with
+%% timeout 0: OTP 25's tcp_recv reads once (the buffer's worth) and times out;
+%% OTP 27's reads the missing byte at once and delivers.
+p2_packet_past_buffer_polled(B) ->
+    {C, A} = pair(B, [binary, {active, false}, {packet, 2}]),
+    Body = binary:copy(<<"x">>, 1459),
+    ok = gen_tcp:send(A, <<1459:16, Body/binary>>),
+    sleep(30),
+    r(gen_tcp:recv(C, 0, 0)),
+    r(gen_tcp:recv(C, 0, 1000)),
     close_all([C, A]).
 
 p2_list_mode(B) ->
@@ -797,6 +809,45 @@ opt_buffer_raw_chunks(B) ->
     msgs(),
     r(inet:setopts(C, [{buffer, 3}])),
     ok = gen_tcp:send(A, <<"abcdefg">>),
+    msgs(),
+    close_all([C, A]).
+
+%% {read_ahead, false} (OTP 27): after a packet only its own bytes have left the
+%% kernel, which the raw reads that follow show by their sizes; before 27 the
+%% option does not exist.
+opt_read_ahead(B) ->
+    {C, A} = pair(B, [binary, {active, false}, {packet, 4}]),
+    r(inet:getopts(C, [read_ahead])),
+    r(inet:setopts(C, [{read_ahead, false}])),
+    r(inet:getopts(C, [read_ahead])),
+    r(inet:setopts(C, [{read_ahead, 1}])),
+    Rest = binary:copy(<<"r">>, 3000),
+    ok = gen_tcp:send(A, <<6:32, "packet", Rest/binary>>),
+    sleep(30),
+    r(gen_tcp:recv(C, 0, 1000)),
+    r(inet:setopts(C, [{packet, raw}, {active, true}])),
+    msgs(),
+    r(inet:setopts(C, [{read_ahead, true}, {packet, 4}, {active, false}])),
+    ok = gen_tcp:send(A, <<3:32, "abc", 2:32, "de", "tail">>),
+    sleep(30),
+    r(gen_tcp:recv(C, 0, 1000)),
+    r(inet:setopts(C, [{packet, raw}, {active, true}])),
+    msgs(),
+    case r(gen_tcp:listen(0, opts(B, [binary, {active, false}, {read_ahead, false}]))) of
+        {ok, L} -> r(inet:getopts(L, [read_ahead])), gen_tcp:close(L);
+        _ -> ok
+    end,
+    close_all([C, A]).
+
+%% Lines without read ahead are read a byte at a time: what stays in the kernel
+%% after the first line shows in the raw reads.
+opt_read_ahead_line(B) ->
+    {C, A} = pair(B, [binary, {active, false}, {packet, line}]),
+    r(inet:setopts(C, [{read_ahead, false}])),
+    ok = gen_tcp:send(A, <<"one\ntwo\n", (binary:copy(<<"z">>, 2000))/binary>>),
+    sleep(30),
+    r(gen_tcp:recv(C, 0, 1000)),
+    r(inet:setopts(C, [{packet, raw}, {active, true}])),
     msgs(),
     close_all([C, A]).
 

@@ -41,8 +41,9 @@ setopts(_, _) ->
 
 %% The option names inet:getopts/2 accepts (prim_inet encodes the same names
 %% whatever the protocol; the driver leaves out what a socket lacks). Checked on
-%% OTP 25: line_delimiter, for one, can be set but not read back. OTP 26 added
-%% the reuseport options.
+%% OTP 25: line_delimiter, for one, can be set but not read back. Later
+%% releases (27 checked, taken to start with 26) added the reuseport options
+%% and read_ahead.
 -spec is_getopt(term()) -> boolean().
 is_getopt({raw, L, O, Size}) ->
     is_integer(L) andalso is_integer(O) andalso is_integer(Size) andalso Size >= 0;
@@ -54,7 +55,7 @@ is_getopt(Name) when is_atom(Name) ->
                         tclass, ttl, recvtos, recvtclass, recvttl, dontroute, broadcast, sndbuf,
                         recbuf, nopush, ipv6_v6only, multicast_ttl, multicast_loop,
                         multicast_if, bind_to_device, netns, debug, read_packets, pktoptions])
-        orelse (lists:member(Name, [reuseport, reuseport_lb, exclusiveaddruse])
+        orelse (lists:member(Name, [reuseport, reuseport_lb, exclusiveaddruse, read_ahead])
                 andalso otp_release() >= 26);
 is_getopt(_) ->
     false.
