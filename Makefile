@@ -72,7 +72,7 @@ test-python: build
 
 test-erlang: build
 	@rm -rf logs && mkdir -p logs
-	ct_run -noshell -pa $(CURDIR)/$(EBIN) -dir erl/test -logdir logs > logs/ct.out 2>&1 \
+	ct_run -noshell -pa $(CURDIR)/$(EBIN) -dir test -logdir logs > logs/ct.out 2>&1 \
 	    || { tail -n 40 logs/ct.out; exit 1; }
 	@grep -E "TEST COMPLETE|passed|failed" logs/ct.out | tail -n 3
 
@@ -104,7 +104,7 @@ test-sctp: build
 	@PYINET_VM_TIMEOUT=$${PYINET_VM_TIMEOUT:-900} tests/vm/with-sctp.sh tests/vm/sctp_conformance.sh
 
 clean:
-	rm -rf _build logs build bridge/etf/*.so $(STAMPS)/venv
+	rm -rf _build logs build priv/bridge/etf/*.so $(STAMPS)/venv
 
 distclean: clean
 	rm -rf $(VENV) $(STAMPS)

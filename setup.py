@@ -1,4 +1,4 @@
-"""Build of the optional C accelerator of the ETF codec (bridge/etf/_cetf*.c).
+"""Build of the optional C accelerator of the ETF codec (priv/bridge/etf/_cetf*.c).
 
 The metadata is in pyproject.toml; this file only declares the extension.
 It is optional: without a compiler the build warns and goes on, and
@@ -17,9 +17,9 @@ setup(
     ext_modules=[
         Extension(
             "bridge.etf._cetf",
-            sources=["bridge/etf/_cetf.c", "bridge/etf/_cetf_decode.c",
-                     "bridge/etf/_cetf_encode.c"],
-            depends=["bridge/etf/_cetf.h"],
+            sources=["priv/bridge/etf/_cetf.c", "priv/bridge/etf/_cetf_decode.c",
+                     "priv/bridge/etf/_cetf_encode.c"],
+            depends=["priv/bridge/etf/_cetf.h"],
             extra_compile_args=["-Wall", "-fvisibility=hidden"],
             optional=os.environ.get("PYINET_CODEC_REQUIRED") != "1",
         ),

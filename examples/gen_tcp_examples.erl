@@ -3,7 +3,7 @@
 %% handle_send_timeout/0), the send_timeout example's loop/1 is loop_forward/1
 %% here (the worker pool has a loop/1 too), and run/0 drives them. Nothing here names pyinet:
 %% on a node whose inetrc says {tcp, pyinet_tcp} they run on Python-hosted
-%% sockets (erl/test/pyinet_app_SUITE.erl runs them so, and natively, and
+%% sockets (test/pyinet_app_SUITE.erl runs them so, and natively, and
 %% compares).
 -module(gen_tcp_examples).
 -export([run/0, start/2, server/1, client/2]).

@@ -87,3 +87,41 @@ def test_httph_reads_header_lines():
     r.plan(0)
     assert r.feed(b"Host: x\r\n\r\n") is True
     assert r.http_state == 1
+
+
+# {read_ahead, false} (OTP 27): a packet of unknown length is read a header at a
+# time, so what follows the packet stays in the kernel.
+
+def no_read_ahead(ptype, **kw):
+    r = rb(ptype, **kw)
+    r.configure(r.ptype, r.packet_size, r.bufsz, r.delimiter, read_ahead=False)
+    return r
+
+
+@pytest.mark.parametrize("ptype, header", [(1, 1), (2, 2), (4, 4), ("asn1", 2),
+                                           ("sunrm", 4), ("cdr", 12), ("fcgi", 8),
+                                           ("tpkt", 4), ("ssl_tls", 5)])
+def test_without_read_ahead_the_header_is_read_first(ptype, header):
+    assert no_read_ahead(ptype).plan(0) == header
+
+
+def test_without_read_ahead_the_body_is_read_exactly():
+    r = no_read_ahead(4)
+    assert r.plan(0) == 4
+    assert r.feed(b"\x00\x00") is False
+    assert r.plan(0) == 2  # the rest of the header
+    assert r.feed(b"\x00\x03") is False
+    assert r.plan(0) == 3
+    assert r.feed(b"abc") is True
+    assert r.take() == b"\x00\x00\x00\x03abc"
+    assert r.buffered == 0
+
+
+def test_without_read_ahead_lines_and_raw_data():
+    line = no_read_ahead("line")
+    assert line.plan(0) == 1
+    assert line.feed(b"a") is False
+    assert line.plan(0) == 1
+    assert line.feed(b"\n") is True
+    raw = no_read_ahead(0)
+    assert raw.plan(0) == 1460  # raw data has no header: it reads ahead anyway

@@ -3,8 +3,8 @@
 %%
 %% The interpreter is the OS environment variable PYINET_PYTHON, else the
 %% application environment key `python`, else "python3". The `bridge` package is
-%% found in this application's priv directory (a link to the repository's
-%% bridge/), so a user who depends on pyinet needs no PYTHONPATH of their own.
+%% found in this application's priv directory (the repository keeps it there),
+%% so a project or release that includes pyinet needs no PYTHONPATH of its own.
 -module(pyinet_bridge).
 
 %% API.
