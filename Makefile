@@ -10,21 +10,30 @@ PY     := $(VENV)/bin/python
 STAMPS := .make
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EBIN   := _build/default/lib/pyinet/ebin
+# The conformance scenarios are an application of their own (apps/), not part
+# of the runtime that users load.
+CONFORMANCE_EBIN := _build/default/lib/pyinet_conformance/ebin
+CONFORMANCE_TEST := apps/pyinet_conformance/test
+# The Erlang suites of both applications; not the conformance table's suite,
+# which is `make conformance`'s table again (for projects whose runner is ct).
+CT_SUITES := $(basename $(wildcard test/*_SUITE.erl) \
+	$(filter-out %_table_SUITE.erl,$(wildcard $(CONFORMANCE_TEST)/*_SUITE.erl)))
 EXAMPLES_EBIN := _build/examples
 # What a fresh Debian 12 or 13 machine lacks. libsctp1: OTP's inet driver loads
 # libsctp.so.1 at run time for native gen_sctp, the reference of the SCTP
 # scenarios (without it gen_sctp:open/1 says eprotonosupport). netbase:
 # /etc/protocols and /etc/services, which the socket NIF and inet's service
 # names read, and so does the port program to give the same answers.
-# python3-dev: Python.h for the C codec.
+# python3-dev: Python.h for the C codec. elixir and git: tests/dependency (mix,
+# rebar3 git dependencies).
 APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
-	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev
+	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
-ERL := erl -noshell -pa $(EBIN) -pa $(EXAMPLES_EBIN)
+ERL := erl -noshell -pa $(EBIN) -pa $(CONFORMANCE_EBIN) -pa $(EXAMPLES_EBIN)
 QUICK ?=
 
-.PHONY: all build demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp
+.PHONY: all build demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp test-dependency test-other-release
 
 all: build
 
@@ -53,8 +62,11 @@ build: $(STAMPS)/apt $(STAMPS)/venv
 	@# installs without a compiler and the pure-Python codec serves), but here
 	@# the compiler and headers are installed, so a failure is a failure.
 	@PYINET_CODEC_REQUIRED=1 $(PY) -W ignore setup.py -q build_ext --inplace
+	@# rebar3 links src/, include/ and priv/ into _build but keeps stale links
+	@# (the application lived in erl/ until 2026-12): drop the dangling ones.
+	@[ ! -d _build/default/lib/pyinet ] || find _build/default/lib/pyinet -maxdepth 1 -xtype l -delete
 	@rebar3 compile | grep -v '^\(===> Verifying\|===> Analyzing\)' || true
-	@test -f $(EBIN)/pyinet_tcp.beam
+	@test -f $(EBIN)/pyinet_tcp.beam && test -f $(CONFORMANCE_EBIN)/pyinet_conformance.beam
 	@mkdir -p $(EXAMPLES_EBIN)
 	@erlc -o $(EXAMPLES_EBIN) examples/*.erl
 
@@ -63,7 +75,7 @@ build: $(STAMPS)/apt $(STAMPS)/venv
 demo: build
 	@$(ERL) -kernel inetrc '"examples/pyinet.inetrc"' -eval 'demo:main(), halt().'
 
-test: build test-python test-erlang conformance otp-suites test-sctp
+test: build test-python test-erlang conformance otp-suites test-sctp test-dependency
 
 # PYINET_SETUP_STRICT: a test whose reference cannot run here (no Erlang, no C
 # codec) fails as a set-up error instead of being skipped (tests/needs.py).
@@ -72,7 +84,8 @@ test-python: build
 
 test-erlang: build
 	@rm -rf logs && mkdir -p logs
-	ct_run -noshell -pa $(CURDIR)/$(EBIN) -dir test -logdir logs > logs/ct.out 2>&1 \
+	ct_run -noshell -pa $(CURDIR)/$(EBIN) -pa $(CURDIR)/$(CONFORMANCE_EBIN) \
+	    -suite $(CT_SUITES) -logdir logs > logs/ct.out 2>&1 \
 	    || { tail -n 40 logs/ct.out; exit 1; }
 	@grep -E "TEST COMPLETE|passed|failed" logs/ct.out | tail -n 3
 
@@ -102,6 +115,20 @@ sctp-vm-smoke: $(STAMPS)/venv
 # any difference or failure; its last line counts both.
 test-sctp: build
 	@PYINET_VM_TIMEOUT=$${PYINET_VM_TIMEOUT:-900} tests/vm/with-sctp.sh tests/vm/sctp_conformance.sh
+
+# The Python and Erlang tests and the conformance table under the other
+# Debian release (12 and 13: OTP 25 and 27, Python 3.11 and 3.13), in a chroot
+# that tests/chroot/run.sh makes with debootstrap when it is absent (kept in
+# /var/cache/pyinet/chroot; the first time takes about 5 minutes more). About 6
+# minutes. OTHER_DEBIAN=sid (OTP 29) works too.
+OTHER_DEBIAN ?= $(shell . /etc/os-release 2>/dev/null; [ "$${VERSION_CODENAME:-}" = trixie ] && echo bookworm || echo trixie)
+test-other-release:
+	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance'
+
+# pyinet as a rebar3 git dependency (and the release made of it), as a mix
+# dependency, and pip-installed: tests/dependency/run.sh. About a minute.
+test-dependency: build
+	@tests/dependency/run.sh
 
 clean:
 	rm -rf _build logs build priv/bridge/etf/*.so $(STAMPS)/venv

@@ -108,14 +108,51 @@ open(Port, Opts) ->
             %% {fd, N} names a descriptor of the BEAM's process, which the
             %% port program cannot use.
             {error, enotsup};
-        {ok, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}} ->
+        {ok, #udp_opts{ifaddr = BAddr, port = -1} = UdpOpts}
+          when Family =/= local, not is_map(BAddr) ->
+            %% Port -1: a random port, where this kernel has them (see
+            %% random_port/0); else the badarg of every other bad port.
+            valid_bind(Family, BAddr, 0) andalso random_port() =/= false
+                orelse exit(badarg),
+            open_random(Family, UdpOpts, 3);
+        {ok, #udp_opts{ifaddr = BAddr, port = BPort} = UdpOpts} ->
             valid_bind(Family, BAddr, BPort) orelse exit(badarg),
-            with_router(fun(Router, RPort) ->
-                                pyinet_request:call(
-                                  Router, RPort,
-                                  {udp_open, Family, BAddr, BPort,
-                                   pyinet_inet_opts:open_options(Fd, SockOpts)})
-                        end)
+            open_bound(Family, UdpOpts)
+    end.
+
+open_bound(Family, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}) ->
+    with_router(fun(Router, RPort) ->
+                        pyinet_request:call(
+                          Router, RPort,
+                          {udp_open, Family, BAddr, BPort,
+                           pyinet_inet_opts:open_options(Fd, SockOpts)})
+                end).
+
+%% inet:bind_random/2: three random ports, then whatever port the OS gives.
+open_random(Family, UdpOpts, 0) ->
+    open_bound(Family, UdpOpts#udp_opts{port = 0});
+open_random(Family, UdpOpts, Tries) ->
+    case random_port() of
+        0 ->
+            open_bound(Family, UdpOpts#udp_opts{port = 0});
+        Port ->
+            case open_bound(Family, UdpOpts#udp_opts{port = Port}) of
+                {ok, _} = Ok -> Ok;
+                {error, _} -> open_random(Family, UdpOpts, Tries - 1)
+            end
+    end.
+
+%% A port for gen_udp:open(-1), as inet_db:res_option(random_port) chooses it
+%% (0: let the OS choose), or false where the kernel has no such option. OTP
+%% 25 has none; Debian 13's OTP 27.3.4.1 (1:27.3.4.1+dfsg-1+deb13u4) has it,
+%% from a security fix to the resolver's source ports that lets inet_udp and
+%% inet6_udp take port -1 (kernel's inet_udp.erl, inet:bind_random/2), which
+%% upstream 27.3.4.1 does not: the release that runs decides, not its number.
+random_port() ->
+    try inet_db:res_option(random_port) of
+        Port when is_integer(Port) -> Port;
+        _ -> false
+    catch error:_ -> false
     end.
 
 %% The family the last {ip, _} or {ifaddr, _} names, as inet:udp_module/1 finds it.

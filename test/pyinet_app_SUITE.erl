@@ -164,8 +164,9 @@ inetrc_needs_no_code_change(Config) ->
 manual_examples_under_inetrc(Config) ->
     Dir = ?config(priv_dir, Config),
     Ebin = filename:dirname(code:which(pyinet_tcp)),
-    Root = filename:dirname(filename:dirname(filename:dirname(
-                                             proplists:get_value(source, pyinet_tcp:module_info(compile))))),
+    %% The repository: src/pyinet_tcp.erl's parent.
+    Root = filename:dirname(filename:dirname(
+                              proplists:get_value(source, pyinet_tcp:module_info(compile)))),
     Source = filename:join([Root, "examples", "gen_tcp_examples.erl"]),
     {ok, gen_tcp_examples} = compile:file(Source, [{outdir, Dir}]),
     code:add_patha(Dir),

@@ -206,9 +206,11 @@ timing() ->
 
 start_peer(_Config) ->
     Ebin = filename:dirname(code:which(pyinet_tcp)),
+    %% The scenarios that the peer runs are in the conformance application.
+    Scenarios = filename:dirname(code:which(pyinet_conformance)),
     Here = filename:dirname(code:which(?MODULE)),
     {ok, Peer, Node} = peer:start_link(#{name => peer:random_name(?MODULE),
-                                         args => ["-pa", Ebin, "-pa", Here]}),
+                                         args => ["-pa", Ebin, "-pa", Scenarios, "-pa", Here]}),
     {ok, Peer, Node}.
 
 wait_for(Fun) -> wait_for(Fun, 200).

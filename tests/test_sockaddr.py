@@ -2,7 +2,7 @@
 takes them for {ifaddr, Map} and gen_tcp:connect/3: as prim_inet binds and
 connects with such a map, its own port counts and an inet6 one keeps flowinfo
 and scope_id. Seen in OTP's gen_tcp_api_SUITE (t_simple_*_sockaddr_*) and
-pinned by src/pyinet_conformance_tcp_otp.erl."""
+pinned by apps/pyinet_conformance/src/pyinet_conformance_tcp_otp.erl."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The pieces of bridge/sock that need no event loop: sockaddr maps both ways,
 the option codecs, the protocol table and the message flags. Each expected term
 is what OTP 25.2.3's socket module gives for the same input (the conformance
-scenarios in src/pyinet_conformance_socket*.erl run them there)."""
+scenarios in apps/pyinet_conformance/src/pyinet_conformance_socket*.erl run them there)."""
 
 from __future__ import annotations
 

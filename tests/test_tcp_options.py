@@ -1,7 +1,7 @@
 """The option table against inet_drv's rules (inet_set_opts, inet_fill_opts,
 setopt_prio_tos_trick), and the receive buffer's http state for httph. Each
 case was first seen to differ in a conformance scenario
-(src/pyinet_conformance_tcp_packet.erl)."""
+(apps/pyinet_conformance/src/pyinet_conformance_tcp_packet.erl)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The UDP terms and option rules, without the event loop: what inet_drv builds for
 a datagram (packet_binary_message, inet_async_binary_data, inet_port_binary_data),
 its ancillary data both ways, and the UDP cases of inet_set_opts. Each expected
-term was seen on OTP 25.2.3 (src/pyinet_conformance_udp.erl runs them there)."""
+term was seen on OTP 25.2.3 (apps/pyinet_conformance/src/pyinet_conformance_udp.erl runs them there)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 PY=${PYINET_PYTHON:-.venv/bin/python}
 EBIN=_build/default/lib/pyinet/ebin
+CONFORMANCE_EBIN=_build/default/lib/pyinet_conformance/ebin
 MODULES="[pyinet_conformance_sctp, pyinet_conformance_sctp_opts]"
 OUT=${PYINET_VM_OUT:-/tmp}
 log=$(mktemp "$OUT/sctp-conformance.XXXXXX")
@@ -33,14 +34,14 @@ t0=$SECONDS
 if [ -n "${SCTP_ONLY:-}" ]; then
     if [ "$SCTP_ONLY" = all ]; then only=all
     else only=$(printf "'%s'," $SCTP_ONLY); only="[${only%,}]"; fi
-    erl -noshell -pa "$EBIN" -eval "
+    erl -noshell -pa "$EBIN" -pa "$CONFORMANCE_EBIN" -eval "
         Rs = pyinet_conformance:run($MODULES, #{only => $only, verbose => true}),
         [pyinet_conformance:show(M, N) || {M, N, {differs, _, _}} <- Rs],
         io:format(\"~ts\", [pyinet_conformance:format_report(Rs)]),
         halt()." 2>&1 | tee "$log"
     exit 0
 else
-    erl -noshell -pa "$EBIN" -eval "pyinet_conformance:main($MODULES)" 2>&1 | tee "$log"
+    erl -noshell -pa "$EBIN" -pa "$CONFORMANCE_EBIN" -eval "pyinet_conformance:main($MODULES)" 2>&1 | tee "$log"
 fi
 conf=$(grep -E '^conformance: [0-9]+ scenarios' "$log" | tail -n 1)
 if grep -q '^conformance: set-up error' "$log"; then

@@ -17,12 +17,7 @@ reason(Module, Name) ->
 all() ->
     every_release() ++ release(list_to_integer(erlang:system_info(otp_release))).
 
-release(Release) when Release >= 26 ->
-    [{{pyinet_conformance_udp, open_bad_port},
-      "gen_udp:open(-1) opens a socket on an ephemeral port on OTP 27.3.4, where OTP 25 "
-      "exits with badarg; the reason is not found yet (inet_udp:open/2's ?port(BPort) "
-      "guard refuses -1 when the same guard is compiled on 27 in another module). "
-      "pyinet exits with badarg, as OTP 25 does"}];
+%% Deviations of one release only (none today).
 release(_) ->
     [].
 

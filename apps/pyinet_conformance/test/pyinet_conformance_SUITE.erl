@@ -47,8 +47,8 @@ main_reports_setup_error(_Config) ->
             ok = gen_sctp:close(S),
             {comment, "native SCTP works here"};
         {error, _} ->
-            Ebin = filename:dirname(code:which(pyinet_conformance)),
-            Out = os:cmd("erl -noshell -pa " ++ Ebin ++ " -eval "
+            Ebins = [filename:dirname(code:which(M)) || M <- [pyinet, pyinet_conformance]],
+            Out = os:cmd("erl -noshell" ++ [" -pa " ++ E || E <- Ebins] ++ " -eval "
                          "'pyinet_conformance:main([pyinet_conformance_sctp])' 2>&1; "
                          "echo status=$?"),
             true = contains(Out, "conformance: set-up error: the reference side of "
