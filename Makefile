@@ -10,9 +10,12 @@ PY     := $(VENV)/bin/python
 STAMPS := .make
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 EBIN   := _build/default/lib/pyinet/ebin
-# The conformance scenarios are an application of their own (apps/), not part
-# of the runtime that users load.
-CONFORMANCE_EBIN := _build/default/lib/pyinet_conformance/ebin
+# The conformance scenarios are an application of their own, not part of the
+# runtime that users load. make builds it (erlc), not rebar3: a second project
+# application in rebar3's view breaks `rebar3 bare compile`, which is how mix
+# builds pyinet as a dependency (rebar.config says so too).
+CONFORMANCE_EBIN := _build/pyinet_conformance/ebin
+CONFORMANCE_SRC := $(wildcard apps/pyinet_conformance/src/*.erl)
 CONFORMANCE_TEST := apps/pyinet_conformance/test
 # The Erlang suites of both applications; not the conformance table's suite,
 # which is `make conformance`'s table again (for projects whose runner is ct).
@@ -33,7 +36,7 @@ export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(CONFORMANCE_EBIN) -pa $(EXAMPLES_EBIN)
 QUICK ?=
 
-.PHONY: all build demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp test-dependency test-other-release
+.PHONY: all build conformance-app demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp test-dependency test-other-release
 
 all: build
 
@@ -66,9 +69,33 @@ build: $(STAMPS)/apt $(STAMPS)/venv
 	@# (the application lived in erl/ until 2026-12): drop the dangling ones.
 	@[ ! -d _build/default/lib/pyinet ] || find _build/default/lib/pyinet -maxdepth 1 -xtype l -delete
 	@rebar3 compile | grep -v '^\(===> Verifying\|===> Analyzing\)' || true
-	@test -f $(EBIN)/pyinet_tcp.beam && test -f $(CONFORMANCE_EBIN)/pyinet_conformance.beam
+	@test -f $(EBIN)/pyinet_tcp.beam
+	@$(MAKE) --no-print-directory conformance-app
 	@mkdir -p $(EXAMPLES_EBIN)
 	@erlc -o $(EXAMPLES_EBIN) examples/*.erl
+
+# erl code: args Src Out Modules...; writes Out, Src with its modules listed.
+define APP_FILE
+[Src, Out | Files] = init:get_plain_arguments(),
+{ok, [{application, A, P}]} = file:consult(Src),
+Ms = [list_to_atom(filename:basename(F, ".erl")) || F <- Files],
+ok = file:write_file(Out, io_lib:format("~p.~n", [{application, A, lists:keystore(modules, 1, P, {modules, Ms})}])),
+halt().
+endef
+export APP_FILE
+
+conformance-app: $(CONFORMANCE_EBIN)/pyinet_conformance.app \
+	$(patsubst apps/pyinet_conformance/src/%.erl,$(CONFORMANCE_EBIN)/%.beam,$(CONFORMANCE_SRC))
+	@true
+
+$(CONFORMANCE_EBIN)/%.beam: apps/pyinet_conformance/src/%.erl $(EBIN)/pyinet_tcp.beam
+	@mkdir -p $(CONFORMANCE_EBIN)
+	@erlc +debug_info +warnings_as_errors -pa $(EBIN) -o $(CONFORMANCE_EBIN) $<
+
+# The .app file: the .app.src with its modules listed, as rebar3 would write it.
+$(CONFORMANCE_EBIN)/pyinet_conformance.app: apps/pyinet_conformance/src/pyinet_conformance.app.src $(CONFORMANCE_SRC)
+	@mkdir -p $(CONFORMANCE_EBIN)
+	@erl -noshell -eval "$$APP_FILE" -- $< $@ $(CONFORMANCE_SRC)
 
 # The main job: the client/server example of gen_tcp(3), unchanged, on
 # Python-hosted sockets (an inetrc line sends all of gen_tcp to pyinet).

@@ -18,7 +18,7 @@ set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 PY=${PYINET_PYTHON:-.venv/bin/python}
 EBIN=_build/default/lib/pyinet/ebin
-CONFORMANCE_EBIN=_build/default/lib/pyinet_conformance/ebin
+CONFORMANCE_EBIN=_build/pyinet_conformance/ebin
 MODULES="[pyinet_conformance_sctp, pyinet_conformance_sctp_opts]"
 OUT=${PYINET_VM_OUT:-/tmp}
 log=$(mktemp "$OUT/sctp-conformance.XXXXXX")
