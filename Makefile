@@ -143,14 +143,14 @@ sctp-vm-smoke: $(STAMPS)/venv
 test-sctp: build
 	@PYINET_VM_TIMEOUT=$${PYINET_VM_TIMEOUT:-900} tests/vm/with-sctp.sh tests/vm/sctp_conformance.sh
 
-# The Python and Erlang tests and the conformance table under the other
-# Debian release (12 and 13: OTP 25 and 27, Python 3.11 and 3.13), in a chroot
-# that tests/chroot/run.sh makes with debootstrap when it is absent (kept in
-# /var/cache/pyinet/chroot; the first time takes about 5 minutes more). About 6
-# minutes. OTHER_DEBIAN=sid (OTP 29) works too.
+# The Python and Erlang tests, the conformance table and pyinet as a
+# dependency under the other Debian release (12 and 13: OTP 25 and 27, Python
+# 3.11 and 3.13), in a chroot that tests/chroot/run.sh makes with debootstrap
+# when it is absent (kept in /var/cache/pyinet/chroot; the first time takes
+# about 5 minutes more). About 8 minutes. OTHER_DEBIAN=sid (OTP 29) works too.
 OTHER_DEBIAN ?= $(shell . /etc/os-release 2>/dev/null; [ "$${VERSION_CODENAME:-}" = trixie ] && echo bookworm || echo trixie)
 test-other-release:
-	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance'
+	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance test-dependency'
 
 # pyinet as a rebar3 git dependency (and the release made of it), as a mix
 # dependency, and pip-installed: tests/dependency/run.sh. About a minute.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run CMD in a Debian RELEASE (bookworm, trixie, sid ...) made with debootstrap
 # from Debian's archive, on a copy of this repository (its tracked and
-# untracked-but-not-ignored files), as root, with the host's network.
+# untracked-but-not-ignored files, and its .git), as root, with the host's network.
 #
 #   tests/chroot/run.sh [--new] RELEASE CMD [ARG...]
 #
@@ -66,6 +66,8 @@ $SUDO rm -rf --one-file-system "$DIR/work/pyinet.src"
 $SUDO mkdir -p "$DIR/work/pyinet.src" "$DIR/work/pyinet"
 (cd "$REPO" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) \
     | $SUDO tar -xf - -C "$DIR/work/pyinet.src"
+# And its history, for what tests it as a git dependency (tests/dependency).
+$SUDO cp -a "$REPO/.git" "$DIR/work/pyinet.src/.git"
 # Keep the chroot's own build state, replace everything else.
 for keep in .venv .make _build; do
     if [ -e "$DIR/work/pyinet/$keep" ]; then $SUDO mv "$DIR/work/pyinet/$keep" "$DIR/work/pyinet.src/"; fi
