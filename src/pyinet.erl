@@ -30,7 +30,7 @@ info() ->
 %% depths, event-loop lag.
 -spec stats() -> [map()].
 stats() ->
-    [case pyinet_request:call(R, P, {stats}) of
+    [case pyinet_request:call(R, P, {program_stats}) of
          {ok, Stats} -> Stats#{router => R};
          {error, Reason} -> #{router => R, error => Reason}
      end || {R, P} <- pyinet_pool:routers()].
@@ -38,7 +38,7 @@ stats() ->
 %% Every socket of every port program, as maps (what i/0 prints).
 -spec sockets() -> [map()].
 sockets() ->
-    lists:append([case pyinet_request:call(R, P, {sockets}) of
+    lists:append([case pyinet_request:call(R, P, {program_sockets}) of
                       {ok, List} -> List;
                       {error, _} -> []
                   end || {R, P} <- pyinet_pool:routers()]).

@@ -8,7 +8,7 @@
 -module(pyinet_request).
 
 %% API.
--export([call/2, call/3, send/5, send_no_reply/4, info/4]).
+-export([call/2, call/3, send/5, send_no_reply/4]).
 
 %% API.
 
@@ -26,12 +26,12 @@ call(Router, Port, Request) ->
     end.
 
 %% send/2 without copying Data: the frame is the encoding of
-%% {Ref, self(), {send, Id, <<>>}} whose last four bytes (the empty binary's
+%% {Ref, self(), {tcp_send, Id, <<>>}} whose last four bytes (the empty binary's
 %% length) are replaced by Data's length, followed by Data itself.
 -spec send(pid(), port(), pos_integer(), iodata(), non_neg_integer()) -> term().
 send(Router, Port, Id, Data, Size) ->
     MRef = erlang:monitor(process, Router),
-    Head = term_to_binary({MRef, self(), {send, Id, <<>>}}),
+    Head = term_to_binary({MRef, self(), {tcp_send, Id, <<>>}}),
     PrefixSize = byte_size(Head) - 4,
     <<Prefix:PrefixSize/binary, 0:32>> = Head,
     case deliver(Router, Port, [Prefix, <<Size:32>>, Data]) of
@@ -39,35 +39,16 @@ send(Router, Port, Id, Data, Size) ->
         closed -> erlang:demonitor(MRef, [flush]), {error, closed}
     end.
 
-%% A send that is not waited for: {pyinet, {send, Id, Data}}, encoded as send/5
+%% A send that is not waited for: {pyinet, {tcp_send, Id, Data}}, encoded as send/5
 %% does. Only for a local port and a socket counted as sendable (pyinet_tcp).
 -spec send_no_reply(port(), pos_integer(), iodata(), non_neg_integer()) -> ok | {error, closed}.
 send_no_reply(Port, Id, Data, Size) ->
-    Head = term_to_binary({pyinet, {send, Id, <<>>}}),
+    Head = term_to_binary({pyinet, {tcp_send, Id, <<>>}}),
     PrefixSize = byte_size(Head) - 4,
     <<Prefix:PrefixSize/binary, 0:32>> = Head,
     try erlang:port_command(Port, [Prefix, <<Size:32>>, Data]) of
         true -> ok
     catch error:badarg -> {error, closed}
-    end.
-
-%% inet:info/1 of a TCP or UDP socket, as of a port: the owner, the
-%% descriptor's state flags (prim_inet:getstatus/1) and the counters GetStat
-%% returns; #{states => [closed]} once the socket is gone.
--spec info(pid(), port(), pos_integer(), fun(() -> {ok, [{atom(), integer()}]} | term())) -> map().
-info(Router, Port, Id, GetStat) ->
-    case call(Router, Port, {getstatus, Id}) of
-        {ok, States} ->
-            Info = case call(Router, Port, {owner, Id}) of
-                       {ok, Pid} -> #{owner => Pid, states => States};
-                       _ -> #{states => States}
-                   end,
-            case GetStat() of
-                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
-                _ -> Info
-            end;
-        _ ->
-            #{states => [closed]}
     end.
 
 %% Internal.

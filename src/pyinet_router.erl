@@ -18,7 +18,7 @@
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--define(PROTOCOL, 1).
+-define(PROTOCOL, 2).
 -define(SAMPLE, 64).
 -define(PAUSE_CHECK_MS, 20).
 -define(PAUSE_GIVE_UP_MS, 5000).
@@ -98,7 +98,9 @@ await_hello(Index, Port) ->
                     Init = #{router => self(), port => Port, index => Index},
                     Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
                                                          {read_concurrency, true}]),
-                    persistent_term:put({pyinet_sendable, self()}, Sendable),
+                    %% With what the client adds to each send it counts there.
+                    Margin = maps:get(send_count_margin, Info),
+                    persistent_term:put({pyinet_sendable, self()}, {Sendable, Margin}),
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
                     pyinet_pool:joined(self(), Port, Index),
                     {ok, #state{port = Port, index = Index,

@@ -219,7 +219,7 @@ error_string(X) -> erlang:error(badarg, [X]).
 %% socket is held passive while the owner's {sctp, ...} messages move over.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
-    case call(R, P, {sctp_owner, Id}) of
+    case pyinet_inet:owner(R, P, Id) of
         {ok, NewOwner} ->
             ok;
         {ok, Pid} when Pid =/= self() ->
@@ -228,7 +228,7 @@ controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
             {ok, A0} = getopt(S, active),
             ok = setopt(S, active, false),
             sync_input(S, NewOwner),
-            case give(R, P, Id, NewOwner) of
+            case pyinet_inet:give(R, P, Id, NewOwner) of
                 ok -> ok = setopt(S, active, A0);
                 Error -> Error
             end
@@ -241,7 +241,7 @@ controlling_process(S, Pid) ->
 -spec setopts(socket(), list()) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     case pyinet_sctp_opts:setopts(Opts) of
-        {ok, Checked} -> call(R, P, {sctp_setopts, Id, Checked});
+        {ok, Checked} -> call(R, P, {inet_setopts, Id, Checked});
         Error -> Error
     end;
 setopts(_, Opts) ->
@@ -251,17 +251,17 @@ setopts(_, Opts) ->
 -spec getopts(socket(), list()) -> {ok, list()} | {error, term()}.
 getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     case pyinet_sctp_opts:getopts(Opts) of
-        {ok, Checked} -> call(R, P, {sctp_getopts, Id, Checked});
+        {ok, Checked} -> call(R, P, {inet_getopts, Id, Checked});
         Error -> Error
     end.
 
 -spec sockname(socket()) -> {ok, {inet:ip_address(), inet:port_number()}} | {error, term()}.
 sockname(?SOCKET(R, P, Id)) ->
-    call(R, P, {sctp_sockname, Id}).
+    call(R, P, {inet_sockname, Id}).
 
 -spec peername(socket()) -> {ok, {inet:ip_address(), inet:port_number()}} | {error, term()}.
 peername(?SOCKET(R, P, Id)) ->
-    call(R, P, {sctp_peername, Id}).
+    call(R, P, {inet_peername, Id}).
 
 -spec socknames(socket()) -> {ok, list()} | {error, term()}.
 socknames(S) ->
@@ -284,7 +284,7 @@ peernames(S, Assoc) ->
 
 -spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
 getstat(?SOCKET(R, P, Id), What) when is_list(What) ->
-    call(R, P, {sctp_getstat, Id, What}).
+    call(R, P, {inet_getstat, Id, What}).
 
 -spec monitor(socket()) -> reference().
 monitor(?SOCKET(R, _P, _Id) = S) ->
@@ -296,19 +296,7 @@ cancel_monitor(MRef) when is_reference(MRef) ->
 
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id) = S) ->
-    case call(R, P, {sctp_getstatus, Id}) of
-        {ok, States} ->
-            Info = case call(R, P, {sctp_owner, Id}) of
-                       {ok, Pid} -> #{owner => Pid, states => States};
-                       _ -> #{states => States}
-                   end,
-            case getstat(S, inet:stats()) of
-                {ok, Stats} -> Info#{counters => maps:from_list(Stats)};
-                _ -> Info
-            end;
-        _ ->
-            #{states => [closed]}
-    end.
+    pyinet_inet:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
 
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id)) ->
@@ -754,12 +742,6 @@ sync_input(S, Owner) ->
             ok
     end.
 
-%% erlang:port_connect/2 fails with badarg for a dead process.
-give(R, P, Id, NewOwner) ->
-    case node(NewOwner) =:= node() andalso not is_process_alive(NewOwner) of
-        true -> {error, badarg};
-        false -> call(R, P, {sctp_set_owner, Id, NewOwner})
-    end.
 
 %%% Internal: requests.
 

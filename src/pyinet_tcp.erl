@@ -24,9 +24,6 @@
 -include("pyinet_inet.hrl").
 
 -define(SOCKET(Router, Port, Id), {'$inet', ?MODULE, {Router, Port, Id}}).
-%% Each send counts as its size plus the largest packet header the port program
-%% may add (bridge/tcp/connection.py, SEND_COUNT_MARGIN).
--define(SEND_COUNT_MARGIN, 4).
 -define(is_timeout(T), (T =:= infinity orelse (is_integer(T) andalso T >= 0))).
 
 -type socket() :: {'$inet', ?MODULE, {pid(), port(), pos_integer()}}.
@@ -197,7 +194,7 @@ accept(S) ->
 
 -spec accept(socket(), timeout()) -> {ok, socket()} | {error, term()}.
 accept(?SOCKET(R, P, Id), Timeout) when ?is_timeout(Timeout) ->
-    pyinet_request:call(R, P, {accept, Id, Timeout}).
+    pyinet_request:call(R, P, {tcp_accept, Id, Timeout}).
 
 -spec send(socket(), iodata()) -> ok | {error, term()}.
 send(?SOCKET(R, P, Id), Data) ->
@@ -221,8 +218,10 @@ can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
     case persistent_term:get({pyinet_sendable, Router}, undefined) of
         undefined ->
             false;
-        Table ->
-            Count = Size + ?SEND_COUNT_MARGIN,
+        {Table, Margin} ->
+            %% Each send counts as its size plus the largest packet header the
+            %% port program may add (the hello's send_count_margin).
+            Count = Size + Margin,
             try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}]) of
                 [Outstanding, High, Busy] ->
                     %% Once busy, inet_drv holds every sender until the queue drains.
@@ -244,19 +243,19 @@ recv(S, Length) ->
 -spec recv(socket(), non_neg_integer(), timeout()) -> {ok, term()} | {error, term()}.
 recv(?SOCKET(R, P, Id), Length, Timeout)
   when is_integer(Length), Length >= 0, ?is_timeout(Timeout) ->
-    pyinet_request:call(R, P, {recv, Id, Length, Timeout}).
+    pyinet_request:call(R, P, {tcp_recv, Id, Length, Timeout}).
 
 -spec unrecv(socket(), iodata()) -> ok | {error, term()}.
 unrecv(?SOCKET(R, P, Id), Data) ->
-    pyinet_request:call(R, P, {unrecv, Id, iolist_to_binary(Data)}).
+    pyinet_request:call(R, P, {tcp_unrecv, Id, iolist_to_binary(Data)}).
 
 -spec shutdown(socket(), read | write | read_write) -> ok | {error, term()}.
 shutdown(?SOCKET(R, P, Id), How) when How =:= read; How =:= write; How =:= read_write ->
-    pyinet_request:call(R, P, {shutdown, Id, How}).
+    pyinet_request:call(R, P, {tcp_shutdown, Id, How}).
 
 -spec close(socket()) -> ok.
 close(?SOCKET(R, P, Id) = S) ->
-    _ = pyinet_request:call(R, P, {close, Id}),
+    _ = pyinet_request:call(R, P, {tcp_close, Id}),
     %% As inet:tcp_close/1: a close message already delivered is dropped.
     receive {tcp_closed, S} -> ok after 0 -> ok end.
 
@@ -265,7 +264,7 @@ close(?SOCKET(R, P, Id) = S) ->
 %% in order, while the socket is held passive.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
-    case pyinet_request:call(R, P, {owner, Id}) of
+    case pyinet_inet:owner(R, P, Id) of
         {ok, NewOwner} ->
             ok;
         {ok, Pid} when Pid =/= self() ->
@@ -281,7 +280,7 @@ controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
                         {true, _} ->
                             ok;
                         {false, ok} ->
-                            case give(R, P, Id, NewOwner) of
+                            case pyinet_inet:give(R, P, Id, NewOwner) of
                                 ok when A0 =:= false -> ok;
                                 ok -> setopts(S, [{active, A0}]);
                                 Error -> Error
@@ -300,11 +299,6 @@ controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
             Error
     end.
 
-give(R, P, Id, NewOwner) ->
-    case node(NewOwner) =:= node() andalso not is_process_alive(NewOwner) of
-        true -> {error, badarg};
-        false -> pyinet_request:call(R, P, {set_owner, Id, NewOwner})
-    end.
 
 sync_input(S, Owner, Flag) ->
     receive
@@ -330,7 +324,7 @@ fdopen(_Fd, _Opts) ->
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     case pyinet_inet_opts:setopts(Opts) of
-        {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
+        {ok, Norm} -> pyinet_request:call(R, P, {inet_setopts, Id, Norm});
         Error -> Error
     end;
 setopts(_, Opts) ->
@@ -341,7 +335,7 @@ setopts(_, Opts) ->
 getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
         true ->
-            case pyinet_request:call(R, P, {getopts, Id, Opts}) of
+            case pyinet_request:call(R, P, {inet_getopts, Id, Opts}) of
                 %% As inet:getopts/2 reports it for a port: a file name.
                 {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
                 Error -> Error
@@ -353,11 +347,11 @@ getopts(_, _) ->
 
 -spec sockname(socket()) -> {ok, term()} | {error, term()}.
 sockname(?SOCKET(R, P, Id)) ->
-    pyinet_request:call(R, P, {sockname, Id}).
+    pyinet_request:call(R, P, {inet_sockname, Id}).
 
 -spec peername(socket()) -> {ok, term()} | {error, term()}.
 peername(?SOCKET(R, P, Id)) ->
-    pyinet_request:call(R, P, {peername, Id}).
+    pyinet_request:call(R, P, {inet_peername, Id}).
 
 -spec socknames(socket()) -> {ok, [term()]} | {error, term()}.
 socknames(S) ->
@@ -368,7 +362,7 @@ socknames(S) ->
 
 -spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
 getstat(?SOCKET(R, P, Id), What) when is_list(What) ->
-    pyinet_request:call(R, P, {getstat, Id, What}).
+    pyinet_request:call(R, P, {inet_getstat, Id, What}).
 
 -spec monitor(socket()) -> reference().
 monitor(?SOCKET(R, _P, _Id) = S) ->
@@ -383,7 +377,7 @@ cancel_monitor(MRef) when is_reference(MRef) ->
 %% socket is gone.
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id) = S) ->
-    pyinet_request:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
+    pyinet_inet:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
 
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id)) ->

@@ -340,7 +340,7 @@ family_layer(S, Fun) ->
     end.
 
 unless_closed(?SOCKET(R, P, Id, _), Then) ->
-    case pyinet_request:call(R, P, {owner, Id}) of
+    case pyinet_inet:owner(R, P, Id) of
         {ok, _} -> Then();
         _ -> {error, closed}
     end.
@@ -415,7 +415,7 @@ close(?SOCKET(R, P, Id, _) = S) ->
 %% {error, badarg} with the socket left passive.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
-    case pyinet_request:call(R, P, {owner, Id}) of
+    case pyinet_inet:owner(R, P, Id) of
         {ok, NewOwner} ->
             ok;
         {ok, Pid} when Pid =/= self() ->
@@ -424,17 +424,12 @@ controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
             {ok, A0} = getopt(S, active),
             ok = setopts(S, [{active, false}]),
             sync_input(S, NewOwner),
-            case give(R, P, Id, NewOwner) of
+            case pyinet_inet:give(R, P, Id, NewOwner) of
                 ok -> ok = setopts(S, [{active, A0}]);
                 Error -> Error
             end
     end.
 
-give(R, P, Id, NewOwner) ->
-    case node(NewOwner) =:= node() andalso not is_process_alive(NewOwner) of
-        true -> {error, badarg};
-        false -> pyinet_request:call(R, P, {set_owner, Id, NewOwner})
-    end.
 
 %% inet:udp_sync_input/2 moves these and nothing else (a datagram with
 %% ancillary data stays where it is).
@@ -463,7 +458,7 @@ fdopen(_Fd, _Opts) ->
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
     case pyinet_inet_opts:setopts(Opts) of
-        {ok, Norm} -> pyinet_request:call(R, P, {setopts, Id, Norm});
+        {ok, Norm} -> pyinet_request:call(R, P, {inet_setopts, Id, Norm});
         Error -> Error
     end;
 setopts(_, Opts) ->
@@ -474,7 +469,7 @@ setopts(_, Opts) ->
 getopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
     case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
         true ->
-            case pyinet_request:call(R, P, {getopts, Id, Opts}) of
+            case pyinet_request:call(R, P, {inet_getopts, Id, Opts}) of
                 %% As inet:getopts/2 reports it for a port: a file name.
                 {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
                 Error -> Error
@@ -491,11 +486,11 @@ getopt(S, Name) ->
 
 -spec sockname(socket()) -> {ok, term()} | {error, term()}.
 sockname(?SOCKET(R, P, Id, _)) ->
-    pyinet_request:call(R, P, {sockname, Id}).
+    pyinet_request:call(R, P, {inet_sockname, Id}).
 
 -spec peername(socket()) -> {ok, term()} | {error, term()}.
 peername(?SOCKET(R, P, Id, _)) ->
-    pyinet_request:call(R, P, {peername, Id}).
+    pyinet_request:call(R, P, {inet_peername, Id}).
 
 -spec socknames(socket()) -> {ok, [term()]} | {error, term()}.
 socknames(S) ->
@@ -506,7 +501,7 @@ socknames(S) ->
 
 -spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
 getstat(?SOCKET(R, P, Id, _), What) when is_list(What) ->
-    pyinet_request:call(R, P, {getstat, Id, What}).
+    pyinet_request:call(R, P, {inet_getstat, Id, What}).
 
 -spec monitor(socket()) -> reference().
 monitor(?SOCKET(R, _P, _Id, _) = S) ->
@@ -520,7 +515,7 @@ cancel_monitor(MRef) when is_reference(MRef) ->
 %% counters; #{states => [closed]} once the socket is gone.
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id, _) = S) ->
-    pyinet_request:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
+    pyinet_inet:info(R, P, Id, fun() -> getstat(S, inet:stats()) end).
 
 -spec socket_to_list(socket()) -> string().
 socket_to_list(?SOCKET(_R, _P, Id, _)) ->

@@ -155,7 +155,10 @@ owner_crashes(_Config) ->
     {ok, Port} = inet:port(L),
     %% Accept and hold every connection: only the owners' deaths close them.
     Holder = spawn_link(fun() -> hold(L, []) end),
-    crash_owners(Port, 100),
+    %% As many as are measured, first: 2,000 sockets at once take the
+    %% allocator to a high-water mark that Python keeps (3.13 more than 3.11),
+    %% which is not a leak; a leak grows again on the second round.
+    crash_owners(Port, 1000),
     wait_for(fun() -> pyinet:sockets() =:= [] end),
     Before = python_resources(),
     crash_owners(Port, 1000),

@@ -31,7 +31,7 @@ def _listen(bridge, opts=()):
     _, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
                                [(atom("active"), False), (atom("mode"), atom("binary")), *opts]))
     lid = listener[2][2]
-    _, (_, port) = bridge.call((atom("sockname"), lid))
+    _, (_, port) = bridge.call((atom("inet_sockname"), lid))
     return lid, port
 
 
@@ -41,7 +41,7 @@ def _slow_connection(bridge):
     peer = socket.socket()
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     peer.connect(("127.0.0.1", port))
-    _, conn = bridge.call((atom("accept"), lid, 1000))
+    _, conn = bridge.call((atom("tcp_accept"), lid, 1000))
     return conn, peer
 
 
@@ -81,14 +81,14 @@ def test_writers_run_before_readers():
 
 def test_status_flags(bridge):
     lid, _ = _listen(bridge)
-    assert bridge.call((atom("getstatus"), lid)) == (ok, [atom("listen"), atom("open")])
+    assert bridge.call((atom("inet_getstatus"), lid)) == (ok, [atom("listen"), atom("open")])
     conn, peer = _slow_connection(bridge)
     cid = conn[2][2]
-    assert bridge.call((atom("getstatus"), cid)) == (ok, [atom("connected"), atom("open")])
-    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    assert bridge.call((atom("inet_getstatus"), cid)) == (ok, [atom("connected"), atom("open")])
+    assert bridge.call((atom("tcp_send"), cid, b"x" * BIG)) == ok
     ref = bridge.new_ref()
-    bridge.write_term((ref, CALLER, (atom("send"), cid, b"y")))
-    assert bridge.call((atom("getstatus"), cid)) == (ok, [atom("busy"), atom("connected"),
+    bridge.write_term((ref, CALLER, (atom("tcp_send"), cid, b"y")))
+    assert bridge.call((atom("inet_getstatus"), cid)) == (ok, [atom("busy"), atom("connected"),
                                                          atom("open")])
     peer.close()
 
@@ -102,7 +102,7 @@ def test_owner_exit_reason_goes_to_monitors(bridge):
 def test_output_outlives_the_owner(bridge):
     conn, peer = _slow_connection(bridge)
     cid = conn[2][2]
-    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    assert bridge.call((atom("tcp_send"), cid, b"x" * BIG)) == ok
     bridge.write_term((PYINET, (atom("down"), CALLER, atom("killed"))))
     _control(bridge, atom("closed"))
     assert _drain(peer) == BIG
@@ -113,8 +113,8 @@ def test_linger_zero_discards_output(bridge):
     conn, peer = _slow_connection(bridge)
     cid = conn[2][2]
     linger = (atom("linger"), (True, 0))
-    assert bridge.call((atom("setopts"), cid, [linger])) == ok
-    assert bridge.call((atom("send"), cid, b"x" * BIG)) == ok
+    assert bridge.call((atom("inet_setopts"), cid, [linger])) == ok
+    assert bridge.call((atom("tcp_send"), cid, b"x" * BIG)) == ok
     bridge.write_term((PYINET, (atom("down"), CALLER, atom("normal"))))
     _control(bridge, atom("closed"))
     with pytest.raises(ConnectionResetError):
@@ -129,12 +129,12 @@ def test_closing_with_positive_linger_does_not_stop_the_loop(bridge):
     peer = socket.socket()
     peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
     peer.connect(("127.0.0.1", port))
-    _, conn = bridge.call((atom("accept"), lid, 1000))
+    _, conn = bridge.call((atom("tcp_accept"), lid, 1000))
     cid = conn[2][2]
-    assert bridge.call((atom("setopts"), cid, [(atom("linger"), (True, 3))])) == ok
-    assert bridge.call((atom("send"), cid, b"x" * 32768)) == ok
+    assert bridge.call((atom("inet_setopts"), cid, [(atom("linger"), (True, 3))])) == ok
+    assert bridge.call((atom("tcp_send"), cid, b"x" * 32768)) == ok
     time.sleep(0.1)
-    assert bridge.call((atom("getstat"), cid, [atom("send_pend")])) == (ok, [(atom("send_pend"), 0)])
+    assert bridge.call((atom("inet_getstat"), cid, [atom("send_pend")])) == (ok, [(atom("send_pend"), 0)])
     started = time.monotonic()
     bridge.write_term((PYINET, (atom("down"), CALLER, atom("normal"))))
     _control(bridge, atom("closed"))

@@ -19,13 +19,13 @@ def test_stats_and_sockets_requests():
     try:
         reply = b.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, []))
         assert reply[0] == ok
-        tag, stats = b.call((atom("stats"),))
+        tag, stats = b.call((atom("program_stats"),))
         assert tag == ok
         assert stats[atom("sockets")] == 1
         assert stats[atom("sockets_by_kind")] == {atom("tcp_listen"): 1}
         assert stats[atom("frames_in")] >= 2 and stats[atom("frames_out")] >= 2
         assert stats[atom("os_pid")] == b.proc.pid
-        tag, [sock] = b.call((atom("sockets"),))
+        tag, [sock] = b.call((atom("program_sockets"),))
         assert sock[atom("state")] == atom("listening")
         assert sock[atom("local")][0] == (127, 0, 0, 1)
     finally:
@@ -36,18 +36,18 @@ def test_trace_records_every_frame_in_order(tmp_path):
     path = tmp_path / "wire.trace"
     b = BridgeProcess(env={"PYINET_TRACE": str(path)})
     try:
-        b.call((atom("getopts"), 42, []))
+        b.call((atom("inet_getopts"), 42, []))
     finally:
         assert b.close() == 0
     frames = list(read(str(path)))
     directions = [d for _, d, _ in frames]
     assert directions == [1, 0, 1]  # hello out, request in, reply out
     assert frames[0][2][1][0] == atom("hello")
-    assert frames[1][2][2] == (atom("getopts"), 42, [])
+    assert frames[1][2][2] == (atom("inet_getopts"), 42, [])
     assert frames[2][2][1][1] == (atom("error"), atom("einval"))
     printed = subprocess.run([sys.executable, "-m", "bridge.trace", str(path)], cwd=ROOT,
                              capture_output=True, text=True, check=True).stdout.splitlines()
-    assert len(printed) == 3 and "{getopts,42,[]}" in printed[1]
+    assert len(printed) == 3 and "{inet_getopts,42,[]}" in printed[1]
 
 
 @pytest.mark.parametrize("term,text", [

@@ -46,27 +46,27 @@ def test_listen_connect_send_recv(bridge):
     ok_, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
                                  [(atom("active"), False), (atom("mode"), atom("binary"))]))
     lid = listener[2][2]
-    ok_, (ip, port) = bridge.call((atom("sockname"), lid))
+    ok_, (ip, port) = bridge.call((atom("inet_sockname"), lid))
     assert ip == (127, 0, 0, 1)
     peer = socket.create_connection(("127.0.0.1", port))
-    ok_, conn = bridge.call((atom("accept"), lid, 1000))
+    ok_, conn = bridge.call((atom("tcp_accept"), lid, 1000))
     cid = conn[2][2]
     peer.sendall(b"hello")
-    assert bridge.call((atom("recv"), cid, 5, 1000)) == (ok, b"hello")
-    assert bridge.call((atom("send"), cid, b"world")) == ok
+    assert bridge.call((atom("tcp_recv"), cid, 5, 1000)) == (ok, b"hello")
+    assert bridge.call((atom("tcp_send"), cid, b"world")) == ok
     assert peer.recv(5) == b"world"
-    assert bridge.call((atom("close"), cid)) == ok
+    assert bridge.call((atom("tcp_close"), cid)) == ok
     assert peer.recv(5) == b""
     peer.close()
 
 
 @pytest.mark.parametrize("request_", [
     (atom("no_such_request"),),
-    (atom("recv"),),                         # wrong arity
-    (atom("recv"), 1, 2, 3, 4),              # wrong arity
-    (atom("recv"), atom("x"), 0, 1000),      # wrong type
-    (atom("recv"), 999, 0, 1000),            # unknown socket id
-    (atom("setopts"), 999, []),              # unknown socket id, einval kind
+    (atom("tcp_recv"),),                         # wrong arity
+    (atom("tcp_recv"), 1, 2, 3, 4),              # wrong arity
+    (atom("tcp_recv"), atom("x"), 0, 1000),      # wrong type
+    (atom("tcp_recv"), 999, 0, 1000),            # unknown socket id
+    (atom("inet_setopts"), 999, []),              # unknown socket id, einval kind
     (atom("tcp_listen"), atom("nofamily"), (127, 0, 0, 1), 0, 5, []),
     (atom("tcp_listen"), atom("inet"), (300, 0, 0, 1), 0, 5, []),
     (atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, [(atom("packet"), atom("bogus"))]),
@@ -76,7 +76,7 @@ def test_bad_requests_get_an_error_reply(bridge, request_):
     reply = bridge.call(request_)
     assert type(reply) is tuple and reply[0] == error, reply
     # ... and the program is still there and answers.
-    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert bridge.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
 
 
 @pytest.mark.parametrize("payload", [
@@ -94,19 +94,19 @@ def test_bad_requests_get_an_error_reply(bridge, request_):
 ])
 def test_bad_frames_are_dropped_and_the_program_lives_on(bridge, payload):
     bridge.write_frame(payload)
-    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert bridge.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
     assert bridge.proc.poll() is None
 
 
 def test_request_without_caller_is_answered_to_no_one(bridge):
-    bridge.write_term((1, 2, (atom("recv"), 1, 0, 0)))
-    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    bridge.write_term((1, 2, (atom("tcp_recv"), 1, 0, 0)))
+    assert bridge.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
     assert all(f[0] != 2 for f in bridge.others)
 
 
 def test_frames_split_and_coalesced_arbitrarily(bridge):
     frames = b"".join(struct.pack(">I", len(p)) + p for p in
-                      [encode((bridge.new_ref(), CALLER, (atom("getopts"), 999, [])))
+                      [encode((bridge.new_ref(), CALLER, (atom("inet_getopts"), 999, [])))
                        for _ in range(50)])
     for i in range(0, len(frames), 7):
         bridge.write_raw(frames[i:i + 7])
@@ -118,14 +118,14 @@ def test_oversized_frame_is_skipped_and_framing_stays_in_step():
     b = BridgeProcess(env={"PYINET_MAX_FRAME": "1024"})
     try:
         b.write_frame(b"\x00" * 5000)
-        assert b.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+        assert b.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
     finally:
         b.close()
 
 
 def test_no_output_but_frames_on_stdout(bridge):
     bridge.write_frame(b"garbage")
-    bridge.call((atom("getopts"), 999, []))
+    bridge.call((atom("inet_getopts"), 999, []))
     bridge.close()
     assert bridge.proc.stdout.read() == b""  # every byte was part of a frame
 
@@ -138,5 +138,5 @@ def test_random_frames_never_kill_it(bridge):
         if payload and rng.random() < 0.7:
             payload = b"\x83" + payload
         bridge.write_frame(payload)
-    assert bridge.call((atom("getopts"), 999, [])) == (error, atom("einval"))
+    assert bridge.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
     assert bridge.proc.poll() is None

@@ -89,9 +89,9 @@ def _valid_requests() -> list[bytes]:
     reqs = [
         (atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, [(atom("active"), False)]),
         (atom("tcp_connect"), atom("inet"), (127, 0, 0, 1), 1, atom("undefined"), 0, [], 100),
-        (atom("recv"), 1, 0, 0), (atom("send"), 1, b"data"), (atom("setopts"), 1, [(atom("packet"), 2)]),
-        (atom("getopts"), 1, [atom("active")]), (atom("accept"), 1, 0), (atom("close"), 2),
-        (atom("getstat"), 1, [atom("recv_oct")]), (atom("stats"),), (atom("sockets"),),
+        (atom("tcp_recv"), 1, 0, 0), (atom("tcp_send"), 1, b"data"), (atom("inet_setopts"), 1, [(atom("packet"), 2)]),
+        (atom("inet_getopts"), 1, [atom("active")]), (atom("tcp_accept"), 1, 0), (atom("tcp_close"), 2),
+        (atom("inet_getstat"), 1, [atom("recv_oct")]), (atom("program_stats"),), (atom("program_sockets"),),
     ]
     frames = [encode((ref, CALLER, r)) for r in reqs]
     frames.append(encode((atom("pyinet"), (atom("down"), CALLER))))
@@ -144,7 +144,7 @@ def test_mutated_frames_never_kill_it(seed):
                 payload = _mutate(rng, rng.choice(frames))
             b.write_frame(payload)
         b.others.clear()
-        assert b.call((atom("getopts"), 10**6, [])) == (error, atom("einval"))
+        assert b.call((atom("inet_getopts"), 10**6, [])) == (error, atom("einval"))
         for frame in b.others:
             assert type(frame) is tuple and len(frame) == 2
             assert isinstance(frame[0], Pid) or frame[0] == atom("pyinet")

@@ -76,7 +76,7 @@ def open_socket(options=(), kind="seqpacket", family="inet", address=(LO, 0)):
 
 
 def port_of(s) -> int:
-    return call(A("sctp_sockname"), s)[1][1]
+    return call(A("inet_sockname"), s)[1][1]
 
 
 def associate():
@@ -123,13 +123,13 @@ def test_open_bind_listen_and_names():
     assert handle[:2] == (A("$inet"), A("pyinet_sctp"))
     assert call(A("sctp_lookup"), s) == (ok, A("inet"))
     assert call(A("sctp_listen"), s, 5) == ok
-    name = call(A("sctp_sockname"), s)
+    name = call(A("inet_sockname"), s)
     assert name[0] == ok and name[1][0] == LO and name[1][1] > 0
     assert call(A("sctp_socknames"), s, 0) == (ok, [name[1]])
-    assert call(A("sctp_peername"), s) == (error, A("enotconn"))
+    assert call(A("inet_peername"), s) == (error, A("enotconn"))
     close(s)
     assert call(A("sctp_lookup"), s) == (error, A("closed"))
-    assert call(A("sctp_getopts"), s, [A("mode")]) == (error, A("einval"))
+    assert call(A("inet_getopts"), s, [A("mode")]) == (error, A("einval"))
 
 
 def test_data_and_events_between_two_hosted_sockets():
@@ -143,7 +143,7 @@ def test_data_and_events_between_two_hosted_sockets():
     (info,) = anc
     assert info[0] == A("sctp_sndrcvinfo") and info[1] == 1 and info[4] == 0x01020304
     assert info[9] == sa
-    status = call(A("sctp_getopts"), cli, [(A("sctp_status"), (A("sctp_status"), ca) + (None,) * 8)])
+    status = call(A("inet_getopts"), cli, [(A("sctp_status"), (A("sctp_status"), ca) + (None,) * 8)])
     assert status[0] == ok and status[1][0][1][2] == A("established"), status
     close(cli, srv)
 
@@ -202,7 +202,7 @@ def test_interop_with_pysctp():
 
 def test_active_messages_reach_the_owner():
     srv, cli, sp, ca, sa = associate()
-    assert call(A("sctp_setopts"), srv, [(A("active"), 2)]) == ok
+    assert call(A("inet_setopts"), srv, [(A("active"), 2)]) == ok
     for n in (1, 2):
         assert call(A("sctp_sendmsg"), cli, sndrcvinfo(ca), bytes([n])) == ok
     seen = []
@@ -212,7 +212,7 @@ def test_active_messages_reach_the_owner():
         seen.append(msg)
     assert [m[0] for m in seen] == [A("sctp"), A("sctp"), A("sctp_passive")]
     assert [m[4][1] for m in seen[:2]] == [b"\x01", b"\x02"]
-    assert call(A("sctp_getopts"), srv, [A("active")]) == (ok, [(A("active"), False)])
+    assert call(A("inet_getopts"), srv, [A("active")]) == (ok, [(A("active"), False)])
     close(cli, srv)
 
 
@@ -234,11 +234,11 @@ def test_recv_timeout_ealready_and_closed():
 
 def test_pieces_are_put_back_together():
     srv, cli, sp, ca, sa = associate()
-    assert call(A("sctp_setopts"), srv, [(A("buffer"), 100)]) == ok
+    assert call(A("inet_setopts"), srv, [(A("buffer"), 100)]) == ok
     assert call(A("sctp_sendmsg"), cli, sndrcvinfo(ca), b"x" * 450) == ok
     reply = call(A("sctp_recv"), srv, WAIT)
     assert reply[0] == ok and reply[1][3] == b"x" * 450
-    stats = call(A("sctp_getstat"), srv, [A("recv_cnt"), A("recv_oct")])
+    stats = call(A("inet_getstat"), srv, [A("recv_cnt"), A("recv_oct")])
     assert dict(stats[1])[A("recv_oct")] >= 450
     close(cli, srv)
 
@@ -248,9 +248,9 @@ def test_peeloff_gives_a_connected_one_to_one_socket():
     reply = call(A("sctp_peeloff"), srv, sa)
     assert reply[0] == ok, reply
     p = sid(reply[1])
-    assert call(A("sctp_getopts"), p, [A("active"), A("mode")]) == \
+    assert call(A("inet_getopts"), p, [A("active"), A("mode")]) == \
         (ok, [(A("active"), False), (A("mode"), A("binary"))])
-    peer = call(A("sctp_peername"), p)
+    peer = call(A("inet_peername"), p)
     assert peer[0] == ok and peer[1][0] == LO
     assert call(A("sctp_sendmsg"), cli, sndrcvinfo(ca), b"peeled") == ok
     assert call(A("sctp_recv"), p, WAIT)[1][3] == b"peeled"
@@ -261,13 +261,13 @@ def test_peeloff_gives_a_connected_one_to_one_socket():
 def test_setopts_stops_at_the_first_refused_option():
     s, _ = open_socket()
     # In driver order: nodelay (a TCP option) first, refused; sctp_nodelay not set.
-    assert call(A("sctp_setopts"), s, [(A("nodelay"), True), (A("sctp_nodelay"), True)]) == \
+    assert call(A("inet_setopts"), s, [(A("nodelay"), True), (A("sctp_nodelay"), True)]) == \
         (error, A("einval"))
-    assert call(A("sctp_getopts"), s, [A("sctp_nodelay")]) == (ok, [(A("sctp_nodelay"), False)])
-    assert call(A("sctp_setopts"), s, [(A("sctp_nodelay"), True), (A("nodelay"), True)]) == \
+    assert call(A("inet_getopts"), s, [A("sctp_nodelay")]) == (ok, [(A("sctp_nodelay"), False)])
+    assert call(A("inet_setopts"), s, [(A("sctp_nodelay"), True), (A("nodelay"), True)]) == \
         (error, A("einval"))
-    assert call(A("sctp_getopts"), s, [A("sctp_nodelay")]) == (ok, [(A("sctp_nodelay"), True)])
-    assert call(A("sctp_getopts"), s, [A("sctp_nodelay"), A("nodelay")]) == (error, A("einval"))
+    assert call(A("inet_getopts"), s, [A("sctp_nodelay")]) == (ok, [(A("sctp_nodelay"), True)])
+    assert call(A("inet_getopts"), s, [A("sctp_nodelay"), A("nodelay")]) == (error, A("einval"))
     close(s)
 
 

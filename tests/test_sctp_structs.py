@@ -255,6 +255,6 @@ def test_open_without_kernel_sctp_is_what_otp_returns():
         assert b.call((A("sctp_open"), A("inet"), A("stream"), [])) == \
             (error, A("eprotonosupport"))
         assert b.call((A("sctp_lookup"), 99)) == (error, A("closed"))
-        assert b.call((A("sctp_getopts"), 99, [])) == (error, A("einval"))
+        assert b.call((A("inet_getopts"), 99, [])) == (error, A("einval"))
     finally:
         b.close()

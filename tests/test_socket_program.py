@@ -190,7 +190,7 @@ def test_tcp_ids_are_not_socket_ids(bridge):
 
 def test_sockets_lists_socket_kind(bridge):
     handle, sid = open_socket(bridge, "local", "dgram", "default")
-    _, described = bridge.call((A("sockets"),))
+    _, described = bridge.call((A("program_sockets"),))
     [mine] = [d for d in described if d[A("socket")] == handle]
     assert mine[A("kind")] == A("socket") and mine[A("domain")] == A("local")
 

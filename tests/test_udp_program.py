@@ -33,7 +33,7 @@ def open_udp(bridge, opts, family=INET, addr=LO):
     assert reply[0] == ok, reply
     handle = reply[1]
     sid = handle[2][2]
-    ok_, (_ip, port) = bridge.call((atom("sockname"), sid))
+    ok_, (_ip, port) = bridge.call((atom("inet_sockname"), sid))
     return handle, sid, port
 
 
@@ -114,8 +114,8 @@ def test_a_closed_socket(bridge):
     assert bridge.call((atom("udp_sendto"), sid, LO, 9, [], b"x")) == closed
     assert bridge.call((atom("udp_connect"), sid, LO, 9)) == closed
     assert bridge.call((atom("udp_close"), sid)) == closed
-    assert bridge.call((atom("setopts"), sid, [])) == einval
-    assert bridge.call((atom("getopts"), sid, [atom("active")])) == einval
+    assert bridge.call((atom("inet_setopts"), sid, [])) == einval
+    assert bridge.call((atom("inet_getopts"), sid, [atom("active")])) == einval
 
 
 def test_open_fails_cleanly(bridge):

@@ -37,7 +37,7 @@ class LagMeter:
         self.loop.call_at(self._expected, self._tick)
 
 
-@request("stats")
+@request("program_stats")
 def stats(program, call):
     kinds: dict = {}
     queued = 0
@@ -63,6 +63,6 @@ def stats(program, call):
     })
 
 
-@request("sockets")
+@request("program_sockets")
 def sockets(program, call):
     return (OK, [sock.describe() for sock in program.sockets.values()])

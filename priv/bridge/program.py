@@ -71,7 +71,7 @@ class PortProgram:
             "init": self._control_init,
             "down": self._control_down,
             "pause": self._control_pause,
-            "send": self._control_send,
+            "tcp_send": self._control_send,
             "resume": self._control_resume,
         }
 
@@ -312,8 +312,11 @@ def _caller_of(term):
 
 def hello_info(release: Release | None = None) -> dict:
     from .capabilities import transports
+    from .tcp.connection import SEND_COUNT_MARGIN
     info = {
         atom("protocol"): PROTOCOL_VERSION,
+        # What the client adds to each send it counts (PROTOCOL.md, "Flow control").
+        atom("send_count_margin"): SEND_COUNT_MARGIN,
         atom("otp_release"): (release or Release()).otp,
         atom("version"): __version__.encode(),
         atom("os_pid"): os.getpid(),

@@ -89,6 +89,14 @@ class Release:
         return self.otp >= 26
 
     @property
+    def packet_change_forgets_remain(self) -> bool:
+        """A packet type change on an active socket forgets how much of the
+        buffered packet was still missing under the old type (inet_set_opts
+        sets i_remain to 0), so that what is buffered is framed anew; OTP 25
+        kept waiting for the old type's length."""
+        return self.otp >= 26
+
+    @property
     def tcp_read_ahead_option(self) -> bool:
         """`{read_ahead, Boolean}` is an option of TCP sockets: false reads a
         packet's header before its body (TCP_ADDF_NO_READ_AHEAD)."""

@@ -111,7 +111,7 @@ out = subprocess.run([sys.executable, "-m", "bridge"], stdin=subprocess.DEVNULL,
                      capture_output=True, timeout=30).stdout
 size = int.from_bytes(out[:4], "big")
 dest, (tag, info) = etf.decode(out[4:4 + size])
-assert (dest, tag, info["protocol"]) == ("pyinet", "hello", 1), (dest, tag, info)
+assert (dest, tag, info["protocol"]) == ("pyinet", "hello", bridge.PROTOCOL_VERSION), (dest, tag, info)
 print("dependency: pip: python -m bridge says hello, python", info["python"].decode())
 EOF
 say "pip: installed, C codec built"

@@ -47,7 +47,7 @@ def workloads(c):
     fun = (b"\x83p\x00\x00\x00\x00\x00" + bytes(16) + b"\x00\x00\x00\x00\x00\x00\x00\x01"
            b"w\x01ma\x00a\x00Xw\x03a@b" + bytes(12) + b"a\x01")  # free variable: 1
     tcp = (pid, (atom("tcp"), (atom("$inet"), atom("pyinet_tcp"), (pid, port, 7)), data))
-    send = (ref, pid, (atom("send"), 7, data))
+    send = (ref, pid, (atom("tcp_send"), 7, data))
     every = [
         1, 300, -5, 1 << 40, -(1 << 70), 1 << 3000, 1.5, atom("ok"), True, False, None,
         atom("é" * 100), b"bin", BitBinary(b"\xff\x01", 3), [], [1, 2, 3], [1, "x"], "text",

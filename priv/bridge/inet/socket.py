@@ -96,12 +96,60 @@ class InetSocket:
     def set_owner(self, owner) -> None:
         self.owner = owner
         self.program.owner_changed(self)
+        self._update_reading()
 
     def held_back(self) -> bool:
         """Is reading paused because the owner's mailbox is long? Only {active, true}
         delivery is held back, the kind nothing else limits: a passive recv or
         {active, once | N} is asked for, and the asker may be waiting for exactly that."""
         return self.opts.active.mode == ACTIVE and self.owner in self.program.paused_owners
+
+    # -- event interest: reading ------------------------------------------------------
+    #
+    # A socket reads from the kernel only while its input is wanted (`select_read`,
+    # the flag inet_drv toggles with sock_select: active, or a recv waiting), its
+    # owner's delivery is not held back, and the BEAM reads the program's output.
+    # When the output is what stops it, it asks to be called again once that
+    # drains. Transports say when input is possible at all and what a readable
+    # socket does (`_input`); a listening socket wants none of this.
+
+    select_read = False
+    _reading = False
+
+    def input_possible(self) -> bool:
+        """Whether the socket can have input: it is open (and, for a transport
+        that says so, its input has not ended)."""
+        return self.sock is not None
+
+    def _select(self, on: bool) -> None:
+        self.select_read = on
+        self._update_reading()
+
+    def _update_reading(self) -> None:
+        possible = self.select_read and self.input_possible()
+        want = possible and not self.program.writer.congested and not self.held_back()
+        if want != self._reading:
+            self._reading = want
+            if want:
+                self.loop.add_reader(self.fd, self._on_readable)
+            else:
+                self.loop.remove_reader(self.fd)
+                if possible:
+                    self.program.writer.when_drained(self._update_reading)
+
+    def owner_flow_changed(self) -> None:
+        """The client paused or resumed delivery to this socket's owner."""
+        self._update_reading()
+
+    def _on_readable(self) -> None:
+        if self.program.writer.congested:
+            self._update_reading()
+            return
+        self._input()
+
+    def _input(self) -> None:
+        """Read what the kernel has and deliver it."""
+        raise NotImplementedError
 
     # -- options ----------------------------------------------------------------------
 

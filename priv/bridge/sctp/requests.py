@@ -4,8 +4,9 @@ record types as prim_inet does and completed records with their defaults.
 
 A socket that is gone answers as gen_sctp answers for a closed port: `closed`
 where gen_sctp looks the socket up first (lookup, listen, connect, send, recv,
-peeloff, close, set_owner, owner), `einval` where prim_inet asks the port
-directly (setopts, getopts, names, getstat).
+peeloff, close), `einval` where prim_inet asks the port directly (socknames,
+peernames). What every inet socket answers (setopts, getopts, sockname, ...,
+ownership) is in bridge/inet/requests.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import socket
 
 from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
-from ..requests import (EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int, pid,
+from ..requests import (EINVAL, OK, any_term, binary, fail, non_neg_int,
                         proplist, request, socket_of, timeout)
 from .. import sockaddr
 from . import kernel
@@ -22,7 +23,6 @@ from . import options as sopt
 from . import structs as st
 from .socket import SctpSocket
 
-NOT_OWNER = atom("not_owner")
 ADD, REMOVE = atom("add"), atom("remove")
 _TYPES = {atom("seqpacket"): socket.SOCK_SEQPACKET, atom("stream"): socket.SOCK_STREAM}
 _FAMILY_NAMES = {socket.AF_INET: atom("inet"), socket.AF_INET6: atom("inet6")}
@@ -191,27 +191,6 @@ def sctp_close(program, call, s):
     return s.close()
 
 
-@request("sctp_setopts", sctp_socket_einval, proplist)
-def sctp_setopts(program, call, s, options):
-    s.setopts(options)
-    return OK
-
-
-@request("sctp_getopts", sctp_socket_einval, proplist)
-def sctp_getopts(program, call, s, names):
-    return (OK, s.getopts(names))
-
-
-@request("sctp_sockname", sctp_socket_einval)
-def sctp_sockname(program, call, s):
-    return (OK, s.sockname())
-
-
-@request("sctp_peername", sctp_socket_einval)
-def sctp_peername(program, call, s):
-    return (OK, s.peername())
-
-
 @request("sctp_socknames", sctp_socket_einval, uint32)
 def sctp_socknames(program, call, s, assoc_id):
     return (OK, s.addresses(True, assoc_id))
@@ -220,28 +199,3 @@ def sctp_socknames(program, call, s, assoc_id):
 @request("sctp_peernames", sctp_socket_einval, uint32)
 def sctp_peernames(program, call, s, assoc_id):
     return (OK, s.addresses(False, assoc_id))
-
-
-@request("sctp_getstat", sctp_socket_einval, proplist)
-def sctp_getstat(program, call, s, names):
-    return (OK, s.getstat(names))
-
-
-@request("sctp_getstatus", sctp_socket_einval)
-def sctp_getstatus(program, call, s):
-    return (OK, s.status())
-
-
-@request("sctp_owner", sctp_socket)
-def sctp_owner(program, call, s):
-    return (OK, s.owner)
-
-
-@request("sctp_set_owner", sctp_socket, pid)
-def sctp_set_owner(program, call, s, new_owner):
-    """The port_connect of inet:udp_controlling_process/2; only the owner may."""
-    if call.caller != s.owner:
-        return (ERROR, NOT_OWNER)
-    if new_owner != s.owner:
-        s.set_owner(new_owner)
-    return OK

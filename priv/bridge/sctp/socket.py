@@ -88,36 +88,10 @@ class SctpSocket(InetSocket):
         return (f"<SctpSocket {self.id} {kind} active={self.opts.active.term()!r} "
                 f"buffered={sum(map(len, self._pieces))}>")
 
-    # -- event interest ------------------------------------------------------------
+    # -- event interest (InetSocket's, but a one-to-one socket's input can end) --------
 
-    def _select(self, on: bool) -> None:
-        self.select_read = on
-        self._update_reading()
-
-    def _update_reading(self) -> None:
-        want = (self.select_read and self.sock is not None and not self._eof
-                and not self.program.writer.congested and not self.held_back())
-        if want != self._reading:
-            self._reading = want
-            if want:
-                self.loop.add_reader(self.fd, self._on_readable)
-            else:
-                self.loop.remove_reader(self.fd)
-                if self.select_read and self.sock is not None and not self._eof:
-                    self.program.writer.when_drained(self._update_reading)
-
-    def owner_flow_changed(self) -> None:
-        self._update_reading()
-
-    def set_owner(self, owner) -> None:
-        super().set_owner(owner)
-        self._update_reading()
-
-    def _on_readable(self) -> None:
-        if self.program.writer.congested:
-            self._update_reading()
-            return
-        self._input()
+    def input_possible(self) -> bool:
+        return self.sock is not None and not self._eof
 
     # -- receiving (packet_inet_input) --------------------------------------------------
 

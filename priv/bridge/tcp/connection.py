@@ -136,14 +136,6 @@ class TcpConnection(InetSocket):
         return (f"<TcpConnection {self.id} {state} active={self.opts.active.term()!r} "
                 f"buffered={self.rb.buffered} queued={self.txq.size}>")
 
-    def owner_flow_changed(self) -> None:
-        """The client paused or resumed delivery to this socket's owner."""
-        self._update_reading()
-
-    def set_owner(self, owner) -> None:
-        super().set_owner(owner)
-        self._update_reading()
-
     def state_name(self) -> str:
         if self.connected:
             return "connected"
@@ -151,21 +143,7 @@ class TcpConnection(InetSocket):
 
     # -- event interest --------------------------------------------------------------
 
-    def _select(self, on: bool) -> None:
-        self.select_read = on
-        self._update_reading()
-
-    def _update_reading(self) -> None:
-        want = (self.select_read and self.sock is not None and not self.program.writer.congested
-                and not self.held_back())
-        if want != self._reading:
-            self._reading = want
-            if want:
-                self.loop.add_reader(self.fd, self._on_readable)
-            else:
-                self.loop.remove_reader(self.fd)
-                if self.select_read and self.sock is not None:
-                    self.program.writer.when_drained(self._update_reading)
+    # Reading: InetSocket's _select and _update_reading.
 
     def _update_writing(self) -> None:
         want = bool(self.txq) and self.sock is not None and self.delay_timer is None
@@ -182,10 +160,7 @@ class TcpConnection(InetSocket):
 
     # -- receiving (tcp_recv, tcp_deliver) -------------------------------------------
 
-    def _on_readable(self) -> None:
-        if self.program.writer.congested:
-            self._update_reading()
-            return
+    def _input(self) -> None:
         self._recv(0)
 
     def _recv(self, request_len: int) -> int:
@@ -467,6 +442,8 @@ class TcpConnection(InetSocket):
         if active != old_active:
             self._select(active != PASSIVE)
         if active != PASSIVE and (old_active == PASSIVE or self.opts.ptype != old_ptype):
+            if old_active != PASSIVE and self.program.release.packet_change_forgets_remain:
+                self.rb.remain = 0
             self._deliver_buffered()
 
     def getopts(self, names: list) -> list:

@@ -2,9 +2,9 @@
 on a socket. Arguments arrive checked by the Erlang side with OTP's own option
 functions; they are checked again here, since a client may talk to us directly.
 
-A socket that is gone answers as OTP answers for a closed port: `closed` for the
-data path (send, recv, accept, close, shutdown, set_owner), `einval` for the rest
-(setopts, getopts, sockname, peername, getstat).
+A socket that is gone answers as OTP answers for a closed port: `closed` on the
+data path (send, recv, accept, close, shutdown). What every inet socket answers
+(setopts, getopts, sockname, ..., ownership) is in bridge/inet/requests.py.
 """
 
 from __future__ import annotations
@@ -15,30 +15,23 @@ import socket
 
 from ..errors import RequestError, oserror_atom, posix_atom
 from ..etf.terms import atom
-from ..requests import (CLOSED, DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
-                        one_of, pid, proplist, request, socket_of, timeout)
+from ..requests import (DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
+                        one_of, proplist, request, socket_of, timeout)
 from .. import sockaddr
 from ..netns import socket_in
 from ..inet import options as opt
 from .connection import TcpConnection
-from ..inet.socket import InetSocket
 from .listener import TcpListener
 
 log = logging.getLogger("bridge.tcp")
 
 TIMEOUT = atom("timeout")
 UNDEFINED = atom("undefined")
-NOT_OWNER = atom("not_owner")
 _SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
              atom("read_write"): socket.SHUT_RDWR}
 
 any_tcp = socket_of((TcpConnection, TcpListener))
 ENOTCONN = atom("enotconn")
-any_tcp_einval = socket_of((TcpConnection, TcpListener), missing=EINVAL)
-# The inet requests (inet:setopts, getopts, sockname, ... and ownership) are
-# the same for every hosted socket, UDP's included.
-any_inet = socket_of(InetSocket)
-any_inet_einval = socket_of(InetSocket, missing=EINVAL)
 
 
 def family(program, value) -> int:
@@ -175,88 +168,41 @@ def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
 # The port of a listen socket answers the data path with enotconn, and the port
 # of a connected socket answers accept with einval (inet_drv's state checks).
 
-@request("accept", any_tcp, timeout)
+@request("tcp_accept", any_tcp, timeout)
 def accept(program, call, listener, wait):
     if not isinstance(listener, TcpListener):
         return (ERROR, EINVAL)
     return listener.accept(call, wait)
 
 
-@request("send", any_tcp, binary)
+@request("tcp_send", any_tcp, binary)
 def send(program, call, conn, data):
     if isinstance(conn, TcpListener):
         return (ERROR, ENOTCONN)
     return conn.send(call, data)
 
 
-@request("recv", any_tcp, non_neg_int, timeout)
+@request("tcp_recv", any_tcp, non_neg_int, timeout)
 def recv(program, call, conn, length, wait):
     if isinstance(conn, TcpListener):
         return (ERROR, ENOTCONN)
     return conn.recv(call, length, wait)
 
 
-@request("unrecv", any_tcp, binary)
+@request("tcp_unrecv", any_tcp, binary)
 def unrecv(program, call, conn, data):
     if isinstance(conn, TcpListener):
         return (ERROR, ENOTCONN)
     return conn.unrecv(data)
 
 
-@request("shutdown", any_tcp, one_of("read", "write", "read_write"))
+@request("tcp_shutdown", any_tcp, one_of("read", "write", "read_write"))
 def shutdown(program, call, conn, how):
     if isinstance(conn, TcpListener):
         return (ERROR, ENOTCONN)
     return conn.shutdown(_SHUTDOWN[how])
 
 
-@request("close", any_tcp)
+@request("tcp_close", any_tcp)
 def close(program, call, sock):
     return sock.close(call)
-
-
-@request("setopts", any_inet_einval, proplist)
-def setopts(program, call, sock, options):
-    sock.setopts(options)
-    return OK
-
-
-@request("getopts", any_inet_einval, proplist)
-def getopts(program, call, sock, names):
-    return (OK, sock.getopts(names))
-
-
-@request("sockname", any_inet_einval)
-def sockname(program, call, sock):
-    return (OK, sock.sockname())
-
-
-@request("peername", any_inet_einval)
-def peername(program, call, sock):
-    return (OK, sock.peername())
-
-
-@request("getstat", any_inet_einval, proplist)
-def getstat(program, call, sock, names):
-    return (OK, sock.getstat(names))
-
-
-@request("owner", any_inet_einval)
-def owner(program, call, sock: InetSocket):
-    return (OK, sock.owner)
-
-
-@request("getstatus", any_inet_einval)
-def getstatus(program, call, sock: InetSocket):
-    """prim_inet:getstatus/1, which inet:info/1 reports as `states`."""
-    return (OK, sock.status())
-
-
-@request("set_owner", any_inet, pid)
-def set_owner(program, call, sock: InetSocket, new_owner):
-    """The last step of controlling_process/2; only the owner may take it."""
-    if call.caller != sock.owner:
-        return (ERROR, NOT_OWNER)
-    if new_owner != sock.owner:
-        sock.set_owner(new_owner)
-    return OK

@@ -108,38 +108,7 @@ class UdpSocket(InetSocket):
     def state_name(self) -> str:
         return "connected" if self.connected else super().state_name()
 
-    # -- event interest ---------------------------------------------------------------
-
-    def owner_flow_changed(self) -> None:
-        self._update_reading()
-
-    def set_owner(self, owner) -> None:
-        super().set_owner(owner)
-        self._update_reading()
-
-    def _select(self, on: bool) -> None:
-        self.select_read = on
-        self._update_reading()
-
-    def _update_reading(self) -> None:
-        want = (self.select_read and self.sock is not None and not self.program.writer.congested
-                and not self.held_back())
-        if want != self._reading:
-            self._reading = want
-            if want:
-                self.loop.add_reader(self.fd, self._on_readable)
-            else:
-                self.loop.remove_reader(self.fd)
-                if self.select_read and self.sock is not None:
-                    self.program.writer.when_drained(self._update_reading)
-
-    # -- receiving (packet_inet_input) ------------------------------------------------------
-
-    def _on_readable(self) -> None:
-        if self.program.writer.congested:
-            self._update_reading()
-            return
-        self._input()
+    # -- receiving (packet_inet_input; reading as InetSocket says) ---------------------------
 
     def _input(self) -> int:
         """Read up to read_packets datagrams; returns how many were delivered."""
