@@ -5,9 +5,32 @@
 -module(pyinet_inet).
 
 %% API.
--export([owner/3, give/4, info/4]).
+-export([setopts/4, getopts/4, owner/3, give/4, info/4, sockname/3, peername/3, socknames/3, getstat/4,
+         cancel_monitor/1]).
 
 %% API.
+
+%% inet:setopts/2: the options as prim_inet checks them (pyinet_inet_opts),
+%% applied by the port program.
+-spec setopts(pid(), port(), pos_integer(), list()) -> ok | {error, term()}.
+setopts(Router, Port, Id, Opts) ->
+    case pyinet_inet_opts:setopts(Opts) of
+        {ok, Norm} -> pyinet_request:call(Router, Port, {inet_setopts, Id, Norm});
+        Error -> Error
+    end.
+
+%% inet:getopts/2: the names inet takes on this release, the values as it
+%% reports them for a port (netns as a file name).
+-spec getopts(pid(), port(), pos_integer(), list()) -> {ok, [term()]} | {error, term()}.
+getopts(Router, Port, Id, Opts) ->
+    case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
+        true ->
+            case pyinet_request:call(Router, Port, {inet_getopts, Id, Opts}) of
+                {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
+                Error -> Error
+            end;
+        false -> {error, einval}
+    end.
 
 %% The socket's owner: {ok, Pid}, or the error a gone socket gives.
 -spec owner(pid(), port(), pos_integer()) -> {ok, pid()} | {error, term()}.
@@ -22,6 +45,32 @@ give(Router, Port, Id, NewOwner) ->
         true -> {error, badarg};
         false -> pyinet_request:call(Router, Port, {inet_set_owner, Id, NewOwner})
     end.
+
+-spec sockname(pid(), port(), pos_integer()) -> {ok, term()} | {error, term()}.
+sockname(Router, Port, Id) ->
+    pyinet_request:call(Router, Port, {inet_sockname, Id}).
+
+-spec peername(pid(), port(), pos_integer()) -> {ok, term()} | {error, term()}.
+peername(Router, Port, Id) ->
+    pyinet_request:call(Router, Port, {inet_peername, Id}).
+
+%% inet:socknames/1 of a socket with one address.
+-spec socknames(pid(), port(), pos_integer()) -> {ok, [term()]} | {error, term()}.
+socknames(Router, Port, Id) ->
+    case sockname(Router, Port, Id) of
+        {ok, Addr} -> {ok, [Addr]};
+        Error -> Error
+    end.
+
+-spec getstat(pid(), port(), pos_integer(), [atom()]) ->
+          {ok, [{atom(), integer()}]} | {error, term()}.
+getstat(Router, Port, Id, What) ->
+    pyinet_request:call(Router, Port, {inet_getstat, Id, What}).
+
+%% inet:cancel_monitor/1: the monitor may be any router's.
+-spec cancel_monitor(reference()) -> boolean().
+cancel_monitor(MRef) ->
+    lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
 
 %% inet:info/1 of a socket, as of a port: the owner, the descriptor's state
 %% flags (prim_inet:getstatus/1) and the counters GetStat returns;

@@ -93,7 +93,7 @@ init([Index]) ->
 await_hello(Index, Port) ->
     receive
         {Port, {data, Frame}} ->
-            case catch binary_to_term(Frame) of
+            case decode_frame(Frame) of
                 {pyinet, {hello, #{protocol := ?PROTOCOL} = Info}} ->
                     Init = #{router => self(), port => Port, index => Index},
                     Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
@@ -111,16 +111,16 @@ await_hello(Index, Port) ->
                                 queue_low = application:get_env(pyinet, owner_queue_low, 200),
                                 sendable = Sendable}};
                 {pyinet, {hello, #{protocol := Other}}} ->
-                    catch erlang:port_close(Port),
+                    close_port(Port),
                     {stop, {incompatible_protocol, Other, ?PROTOCOL}};
                 Bad ->
-                    catch erlang:port_close(Port),
+                    close_port(Port),
                     {stop, {bad_hello, Bad}}
             end;
         {Port, {exit_status, Status}} ->
             {stop, {bridge_exited, Status, pyinet_bridge:explain_exit(Status)}}
     after ?HELLO_TIMEOUT ->
-            catch erlang:port_close(Port),
+            close_port(Port),
             {stop, hello_timeout}
     end.
 
@@ -185,7 +185,7 @@ handle_info(_Info, State) ->
 terminate(Reason, #state{port = Port} = State) ->
     pyinet_pool:left(self()),
     persistent_term:erase({pyinet_sendable, self()}),
-    catch erlang:port_close(Port),
+    close_port(Port),
     case Reason of
         normal -> ok;
         shutdown -> ok;
@@ -276,13 +276,14 @@ control({sendable, Id, High}, #state{sendable = T} = State) ->
     ets:insert_new(T, {Id, 0, High, 0}) orelse ets:update_element(T, Id, {3, High}),
     State;
 control({busy, Id, Busy}, #state{sendable = T} = State) ->
-    catch ets:update_element(T, Id, {4, case Busy of true -> 1; false -> 0 end}),
+    %% The socket may have become unsendable (and left the table) since.
+    _ = ets:update_element(T, Id, {4, case Busy of true -> 1; false -> 0 end}),
     State;
 control({unsendable, Id}, #state{sendable = T} = State) ->
     ets:delete(T, Id),
     State;
 control({acked, Acks}, #state{sendable = T} = State) ->
-    [catch ets:update_counter(T, Id, {2, -Bytes}) || {Id, Bytes} <- Acks],
+    [acked(T, Id, Bytes) || {Id, Bytes} <- Acks],
     State;
 control({watch, Pid}, State) ->
     hold(Pid, watches, State);
@@ -345,3 +346,21 @@ down(MRef, Socket, Info) -> {'DOWN', MRef, port, Socket, Info}.
 closed_tag(pyinet_udp) -> udp_closed;
 closed_tag(pyinet_sctp) -> sctp_closed;
 closed_tag(_) -> tcp_closed.
+
+%% Credit back for a sendable socket; one that has left the table since (it is
+%% unsendable now) has nothing to count.
+acked(T, Id, Bytes) ->
+    try ets:update_counter(T, Id, {2, -Bytes})
+    catch error:badarg -> 0
+    end.
+
+%% A frame as a term (`catch Expr` is deprecated from OTP 29).
+decode_frame(Frame) ->
+    try binary_to_term(Frame)
+    catch error:Reason -> {undecodable, Reason}
+    end.
+
+close_port(Port) ->
+    try erlang:port_close(Port)
+    catch error:badarg -> true  % closed already
+    end.

@@ -257,11 +257,11 @@ getopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
 
 -spec sockname(socket()) -> {ok, {inet:ip_address(), inet:port_number()}} | {error, term()}.
 sockname(?SOCKET(R, P, Id)) ->
-    call(R, P, {inet_sockname, Id}).
+    pyinet_inet:sockname(R, P, Id).
 
 -spec peername(socket()) -> {ok, {inet:ip_address(), inet:port_number()}} | {error, term()}.
 peername(?SOCKET(R, P, Id)) ->
-    call(R, P, {inet_peername, Id}).
+    pyinet_inet:peername(R, P, Id).
 
 -spec socknames(socket()) -> {ok, list()} | {error, term()}.
 socknames(S) ->
@@ -284,7 +284,7 @@ peernames(S, Assoc) ->
 
 -spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
 getstat(?SOCKET(R, P, Id), What) when is_list(What) ->
-    call(R, P, {inet_getstat, Id, What}).
+    pyinet_inet:getstat(R, P, Id, What).
 
 -spec monitor(socket()) -> reference().
 monitor(?SOCKET(R, _P, _Id) = S) ->
@@ -292,7 +292,7 @@ monitor(?SOCKET(R, _P, _Id) = S) ->
 
 -spec cancel_monitor(reference()) -> boolean().
 cancel_monitor(MRef) when is_reference(MRef) ->
-    lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
+    pyinet_inet:cancel_monitor(MRef).
 
 -spec info(socket()) -> map().
 info(?SOCKET(R, P, Id) = S) ->

@@ -457,25 +457,14 @@ fdopen(_Fd, _Opts) ->
 
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
 setopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
-    case pyinet_inet_opts:setopts(Opts) of
-        {ok, Norm} -> pyinet_request:call(R, P, {inet_setopts, Id, Norm});
-        Error -> Error
-    end;
+    pyinet_inet:setopts(R, P, Id, Opts);
 setopts(_, Opts) ->
     %% inet:setopts/2 on a port walks Opts with a list comprehension.
     error({bad_generator, Opts}).
 
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
-    case lists:all(fun pyinet_inet_opts:is_getopt/1, Opts) of
-        true ->
-            case pyinet_request:call(R, P, {inet_getopts, Id, Opts}) of
-                %% As inet:getopts/2 reports it for a port: a file name.
-                {ok, Values} -> {ok, [pyinet_inet_opts:reported(V) || V <- Values]};
-                Error -> Error
-            end;
-        false -> {error, einval}
-    end.
+    pyinet_inet:getopts(R, P, Id, Opts).
 
 %% prim_inet:getopt/2.
 getopt(S, Name) ->
@@ -486,22 +475,19 @@ getopt(S, Name) ->
 
 -spec sockname(socket()) -> {ok, term()} | {error, term()}.
 sockname(?SOCKET(R, P, Id, _)) ->
-    pyinet_request:call(R, P, {inet_sockname, Id}).
+    pyinet_inet:sockname(R, P, Id).
 
 -spec peername(socket()) -> {ok, term()} | {error, term()}.
 peername(?SOCKET(R, P, Id, _)) ->
-    pyinet_request:call(R, P, {inet_peername, Id}).
+    pyinet_inet:peername(R, P, Id).
 
 -spec socknames(socket()) -> {ok, [term()]} | {error, term()}.
-socknames(S) ->
-    case sockname(S) of
-        {ok, Addr} -> {ok, [Addr]};
-        Error -> Error
-    end.
+socknames(?SOCKET(R, P, Id, _)) ->
+    pyinet_inet:socknames(R, P, Id).
 
 -spec getstat(socket(), [atom()]) -> {ok, [{atom(), integer()}]} | {error, term()}.
 getstat(?SOCKET(R, P, Id, _), What) when is_list(What) ->
-    pyinet_request:call(R, P, {inet_getstat, Id, What}).
+    pyinet_inet:getstat(R, P, Id, What).
 
 -spec monitor(socket()) -> reference().
 monitor(?SOCKET(R, _P, _Id, _) = S) ->
@@ -509,7 +495,7 @@ monitor(?SOCKET(R, _P, _Id, _) = S) ->
 
 -spec cancel_monitor(reference()) -> boolean().
 cancel_monitor(MRef) when is_reference(MRef) ->
-    lists:any(fun({R, _}) -> pyinet_router:cancel_monitor(R, MRef) end, pyinet_pool:routers()).
+    pyinet_inet:cancel_monitor(MRef).
 
 %% As inet:info/1 on a port: the owner, the descriptor's state flags and the
 %% counters; #{states => [closed]} once the socket is gone.

@@ -50,7 +50,9 @@ loop(Router, Port, Monitors) ->
         {'DOWN', _MRef, process, Pid, Reason} ->
             %% The reason goes along: a port closed by its owner's exit signal
             %% reports it to inet:monitor/1.
-            catch erlang:port_command(Port, term_to_binary({pyinet, {down, Pid, Reason}})),
+            try erlang:port_command(Port, term_to_binary({pyinet, {down, Pid, Reason}}))
+            catch error:badarg -> true  % the port program is gone
+            end,
             Router ! {owner_down, Pid},
             loop(Router, Port, maps:remove(Pid, Monitors))
     end.

@@ -236,7 +236,7 @@ wait_for(Fun) ->
 wait_for(Fun, 0) ->
     ?assert(Fun());
 wait_for(Fun, N) ->
-    case catch Fun() of
+    case try Fun() catch _:_ -> false end of
         true -> ok;
         _ -> timer:sleep(50), wait_for(Fun, N - 1)
     end.

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from bridge import sockaddr
+from bridge import addresses
 from bridge.errors import RequestError
 from bridge.etf.terms import atom
 
@@ -23,21 +23,21 @@ def m(**kw):
 
 def test_inet_map_with_its_own_port():
     addr = m(family=INET, addr=(127, 0, 0, 1), port=4711)
-    assert sockaddr.to_python(socket.AF_INET, addr, 0) == ("127.0.0.1", 4711)
+    assert addresses.to_python(socket.AF_INET, addr, 0) == ("127.0.0.1", 4711)
 
 
 def test_inet_map_any_and_loopback():
-    assert sockaddr.from_map(socket.AF_INET, m(family=INET, addr=atom("any"), port=0)) == ("0.0.0.0", 0)
-    assert sockaddr.from_map(socket.AF_INET6, m(family=INET6, addr=atom("loopback"))) == ("::1", 0, 0, 0)
+    assert addresses.from_map(socket.AF_INET, m(family=INET, addr=atom("any"), port=0)) == ("0.0.0.0", 0)
+    assert addresses.from_map(socket.AF_INET6, m(family=INET6, addr=atom("loopback"))) == ("::1", 0, 0, 0)
 
 
 def test_inet6_map_keeps_flowinfo_and_scope_id():
     addr = m(family=INET6, addr=(0xFE80, 0, 0, 0, 0, 0, 0, 1), port=80, flowinfo=0, scope_id=4)
-    assert sockaddr.to_python(socket.AF_INET6, addr, 0) == ("fe80::1", 80, 0, 4)
+    assert addresses.to_python(socket.AF_INET6, addr, 0) == ("fe80::1", 80, 0, 4)
 
 
 def test_local_map():
-    assert sockaddr.from_map(socket.AF_UNIX, m(family=LOCAL, path=b"/tmp/s")) == b"/tmp/s"
+    assert addresses.from_map(socket.AF_UNIX, m(family=LOCAL, path=b"/tmp/s")) == b"/tmp/s"
 
 
 @pytest.mark.parametrize("family, addr", [
@@ -49,7 +49,7 @@ def test_local_map():
 ])
 def test_bad_maps_are_einval(family, addr):
     with pytest.raises(RequestError) as err:
-        sockaddr.from_map(family, addr)
+        addresses.from_map(family, addr)
     assert err.value.reason == atom("einval")
 
 
@@ -60,7 +60,7 @@ def test_bind_to_a_map_binds_its_port():
     probe.close()
     s = socket.socket()
     try:
-        s.bind(sockaddr.to_python(socket.AF_INET, m(family=INET, addr=(127, 0, 0, 1), port=port), 0))
+        s.bind(addresses.to_python(socket.AF_INET, m(family=INET, addr=(127, 0, 0, 1), port=port), 0))
         assert s.getsockname() == ("127.0.0.1", port)
     finally:
         s.close()

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bridge.etf.terms import atom
-from bridge.sock import addr as sa
+from bridge import addresses as sa
 from bridge.sock import options as sopt
 from bridge.sock import protocols
 from bridge.sock.descriptor import Raise

@@ -42,3 +42,27 @@ def socket_in(path: bytes, family: int, type_: int, proto: int = 0) -> socket.so
                 raise SystemExit(f"pyinet bridge: cannot return to its network namespace: {exc}")
     finally:
         os.close(current)
+
+
+def open_socket(family: int, type_: int, options: list):
+    """inet:open's first step for an inet_drv socket: a new socket, in the
+    network namespace that a leading `{netns, Path}` option names (the Erlang
+    side puts it first, where prim_inet:open takes it). Returns the socket, the
+    namespace (or None) and the other options; RequestError for a bad path or
+    the errno of a failed open."""
+    from .errors import RequestError, oserror_atom
+    from .etf.terms import atom
+    netns = None
+    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
+        netns, options = options[0][1], options[1:]
+        if not isinstance(netns, (bytes, bytearray, memoryview)):
+            raise RequestError(atom("einval"))
+        netns = bytes(netns)
+    try:
+        if netns is not None:
+            sock = socket_in(netns, family, type_)
+        else:
+            sock = socket.socket(family, type_)
+    except OSError as exc:
+        raise RequestError(oserror_atom(exc)) from None
+    return sock, netns, options

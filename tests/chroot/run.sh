@@ -88,6 +88,11 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
     $SUDO cp /etc/ssl/certs/ca-certificates.crt "$DIR/etc/ssl/certs/"
 fi
 if [ -f /etc/pip.conf ]; then $SUDO cp /etc/pip.conf "$DIR/etc/pip.conf"; fi
+# unstable's Release file is valid for a week only, and the archive a machine
+# here reaches may be a snapshot older than that: apt would refuse it.
+if [ "$RELEASE" = sid ] || [ "$RELEASE" = unstable ]; then
+    echo 'Acquire::Check-Valid-Until "false";' | $SUDO tee "$DIR/etc/apt/apt.conf.d/99pyinet-valid-until" >/dev/null
+fi
 
 say "$*"
 # PATH inside is Debian's own; the variables tests and make look at pass through.

@@ -28,7 +28,7 @@
          check_references/1]).
 
 %% Used by scenarios.
--export([r/1, r/2, t/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
+-export([r/1, r/2, t/1, caught/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
          opts/2, udp_opts/2, sctp/1, socket/1, backend/1, is_native/1, label/0]).
 
 %% Canonical renaming (also used by the random generator).
@@ -86,6 +86,17 @@ r(Term) ->
 r(Tag, Term) ->
     record({Tag, Term}),
     Term.
+
+%% What `catch Fun()` gives (`catch Expr` is deprecated from OTP 29): the
+%% value, a thrown term, {'EXIT', Reason} for an exit, {'EXIT', {Reason,
+%% Stack}} for an error.
+-spec caught(fun(() -> term())) -> term().
+caught(Fun) ->
+    try Fun()
+    catch throw:Thrown -> Thrown;
+          exit:Reason -> {'EXIT', Reason};
+          error:Reason:Stack -> {'EXIT', {Reason, Stack}}
+    end.
 
 %% Call Fun and record its result, or {Class, Reason} if it raises (without the
 %% stack trace, which differs between implementations by nature).

@@ -56,7 +56,7 @@
          opt_getopts_closed_peer/1, opt_line_delimiter_getopts/1,
          opt_watermark_blocks_then_resumes/1, opt_read_ahead/1, opt_read_ahead_line/1]).
 
--import(pyinet_conformance, [r/1, msgs/0, opts/2, sleep/1, spawn_proc/2]).
+-import(pyinet_conformance, [r/1, caught/1, msgs/0, opts/2, sleep/1, spawn_proc/2]).
 
 scenarios() ->
     [F || {F, 1} <- ?MODULE:module_info(exports), F =/= module_info].
@@ -1275,10 +1275,11 @@ opt_connect_bad_values(B) ->
            {raw, 1, 2, 3}, {line_delimiter, x}, {active, 40000}, {ip, bogus}, {ip, {1, 2, 3}},
            {ip, {0, 0, 0, 0, 0, 0, 0, 1}}, {ifaddr, {127, 0, 0, 256}},
            {port, -1}, {backlog, 5}],
-    r([{O, catch gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [O]), 1000)} || O <- Bad]),
+    r([{O, caught(fun() -> gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [O]), 1000) end)}
+       || O <- Bad]),
     Good = [{ttl, 0}, {tos, 100000}, {priority, 100}, {bind_to_device, <<"nosuchdev0">>},
             {raw, 6, 9999, <<1:32>>}, {ipv6_v6only, true}],
-    r([{O, case catch gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [O]), 1000) of
+    r([{O, case caught(fun() -> gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [O]), 1000) end) of
                {ok, S} -> gen_tcp:close(S), ok;
                Other -> Other
            end} || O <- Good]),
@@ -1288,10 +1289,10 @@ opt_listen_bad_values(B) ->
     Bad = [{mode, text}, {packet, 3}, {packet_size, -1}, {header, x}, {buffer, x},
            {linger, x}, {nodelay, 1}, {reuseaddr, 1}, {ip, {1, 2, 3}}, {ip, {1, 2, 3, 256}},
            {send_timeout, -2}, {active, 40000}],
-    r([{O, catch gen_tcp:listen(0, opts(B, [O]))} || O <- Bad]),
+    r([{O, caught(fun() -> gen_tcp:listen(0, opts(B, [O])) end)} || O <- Bad]),
     Odd = [{ttl, 0}, {tos, 100000}, {bind_to_device, <<"nosuchdev0">>}, {backlog, 0}, {backlog, -1},
            {raw, 6, 9999, <<1:32>>}, {ipv6_v6only, true}],
-    r([{O, case catch gen_tcp:listen(0, opts(B, [O])) of
+    r([{O, case caught(fun() -> gen_tcp:listen(0, opts(B, [O])) end) of
                {ok, L} -> gen_tcp:close(L), ok;
                Other -> Other
            end} || O <- Odd]),

@@ -13,7 +13,7 @@ import struct
 from ..active import ACTIVE
 from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
-from .. import sockaddr
+from .. import addresses
 from . import options as opt
 from ..etf import encode
 
@@ -225,7 +225,7 @@ class InetSocket:
             # getsockname on the descriptor inet_drv closed.
             raise RequestError(atom("ebadf"))
         try:
-            return sockaddr.to_erlang(self.family, self.sock.getsockname())
+            return addresses.to_erlang(self.family, self.sock.getsockname())
         except OSError as exc:
             raise RequestError(oserror_atom(exc)) from None
 
@@ -233,7 +233,7 @@ class InetSocket:
         if self.sock is None:
             raise RequestError(EINVAL)
         try:
-            return sockaddr.to_erlang(self.family, self.sock.getpeername())
+            return addresses.to_erlang(self.family, self.sock.getpeername())
         except OSError as exc:
             raise RequestError(oserror_atom(exc)) from None
 

@@ -17,7 +17,7 @@ from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
 from ..requests import (EINVAL, OK, any_term, binary, fail, non_neg_int,
                         proplist, request, socket_of, timeout)
-from .. import sockaddr
+from .. import addresses
 from . import kernel
 from . import options as sopt
 from . import structs as st
@@ -32,7 +32,7 @@ sctp_socket_einval = socket_of(SctpSocket, missing=EINVAL)
 
 
 def inet_family(program, value) -> int:
-    fam = sockaddr.family_of(value)
+    fam = addresses.family_of(value)
     if fam not in (socket.AF_INET, socket.AF_INET6):
         fail()
     return fam
@@ -57,8 +57,8 @@ def _address(family: int, addr) -> tuple[int, object]:
     sockaddr map) as (family, Python address), as inet_set_faddress reads it:
     an IP's own family, the socket's for any and loopback."""
     if isinstance(addr, dict):
-        fam = sockaddr.family_of(addr.get(atom("family")))
-        return fam, sockaddr.from_map(fam, addr)
+        fam = addresses.family_of(addr.get(atom("family")))
+        return fam, addresses.from_map(fam, addr)
     if type(addr) is not tuple or len(addr) != 2:
         fail()
     ip, port = addr
@@ -66,7 +66,7 @@ def _address(family: int, addr) -> tuple[int, object]:
         fam = socket.AF_INET if len(ip) == 4 else socket.AF_INET6
     else:
         fam = family
-    return fam, sockaddr.to_python(fam, ip, port)
+    return fam, addresses.to_python(fam, ip, port)
 
 
 def _packed(family: int, addr) -> bytes:

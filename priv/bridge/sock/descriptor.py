@@ -38,7 +38,7 @@ from collections import deque
 from ..errors import posix_atom
 from ..etf.terms import atom
 from ..inet.socket import _unlinger
-from . import addr as sa
+from .. import addresses as sa
 from . import options as sopt
 from . import protocols
 from .registry import bury

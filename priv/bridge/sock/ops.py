@@ -15,7 +15,7 @@ import socket
 
 from ..errors import posix_atom
 from ..etf.terms import Atom, Pid, atom
-from . import addr as sa
+from .. import addresses as sa
 from . import options as sopt
 from .descriptor import (ACCEPTING, ALREADY, BOUND, CLOSED, CONNECTED, CONNECTING, INVALID,
                          LISTENING, MORE, NOT_FOUND, OK, SELECT, SELECT_SENT, STATE, UNDEFINED,

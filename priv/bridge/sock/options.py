@@ -19,7 +19,7 @@ import socket
 import struct
 
 from ..etf.terms import Atom, atom
-from . import addr as sa
+from .. import addresses as sa
 from . import protocols
 
 SOL_SOCKET = socket.SOL_SOCKET

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..errors import oserror_atom
 from ..etf.terms import Atom, Reference, atom
 from ..requests import DEFERRED, any_term, binary, fail, request
-from . import addr as sa
+from .. import addresses as sa
 from . import options as sopt
 from . import protocols
 from .descriptor import ERROR, INVALID, OK, UNDEFINED, ZERO, Raise

@@ -17,8 +17,8 @@ from ..errors import RequestError, oserror_atom, posix_atom
 from ..etf.terms import atom
 from ..requests import (DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, proplist, request, socket_of, timeout)
-from .. import sockaddr
-from ..netns import socket_in
+from .. import addresses
+from ..netns import open_socket
 from ..inet import options as opt
 from .connection import TcpConnection
 from .listener import TcpListener
@@ -35,7 +35,7 @@ ENOTCONN = atom("enotconn")
 
 
 def family(program, value) -> int:
-    return sockaddr.family_of(value)
+    return addresses.family_of(value)
 
 
 def port_number(program, value) -> int:
@@ -47,19 +47,7 @@ def port_number(program, value) -> int:
 def _open(fam: int, options: list, bind_ip, bind_port: int):
     """inet:open: a socket with its options set and, if asked, bound.
     Returns (sock, opts, passive_due)."""
-    netns = None
-    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
-        netns, options = options[0][1], options[1:]
-        if not isinstance(netns, (bytes, bytearray, memoryview)):
-            raise RequestError(EINVAL)
-        netns = bytes(netns)
-    try:
-        if netns is not None:
-            sock = socket_in(netns, fam, socket.SOCK_STREAM)
-        else:
-            sock = socket.socket(fam, socket.SOCK_STREAM)
-    except OSError as exc:
-        raise RequestError(oserror_atom(exc)) from None
+    sock, netns, options = open_socket(fam, socket.SOCK_STREAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     passive_due = False
@@ -68,10 +56,10 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
             passive_due = opt.apply(sock, opts, item) or passive_due
         if bind_ip != UNDEFINED or bind_port:
             if fam == socket.AF_UNIX:
-                sock.bind(sockaddr.to_python(fam, bind_ip, 0))
+                sock.bind(addresses.to_python(fam, bind_ip, 0))
             else:
-                sock.bind(sockaddr.to_python(
-                    fam, sockaddr.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
+                sock.bind(addresses.to_python(
+                    fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
     except RequestError:
         sock.close()
         raise
@@ -84,7 +72,7 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
 @request("tcp_connect", family, any_term, any_term, any_term, non_neg_int, proplist, timeout)
 def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, options, wait):
     """Connect, and reply {ok, S} owned by the caller (or {error, Posix})."""
-    address = sockaddr.to_python(fam, peer_ip, peer_port)
+    address = addresses.to_python(fam, peer_ip, peer_port)
     sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
     sock.setblocking(False)
     err = sock.connect_ex(address)

@@ -31,7 +31,7 @@ import sys
 
 from ..errors import RequestError
 from ..etf.terms import atom
-from .. import sockaddr
+from .. import addresses
 from ..tcp.messages import data_term
 
 UDP = atom("udp")
@@ -74,7 +74,7 @@ def sender_term(family: int, addr) -> tuple:
             # the AF_UNSPEC of its zeroed buffer.
             return ((UNSPEC, b""), 0)
         return ((LOCAL, _path_bytes(addr)), 0)
-    return (sockaddr.ip_to_erlang(addr[0]), addr[1])
+    return (addresses.ip_to_erlang(addr[0]), addr[1])
 
 
 def _path_bytes(path) -> bytes:

@@ -16,8 +16,8 @@ from ..etf.terms import atom
 from ..inet import options as opt
 from ..requests import INFINITY, OK, any_term, binary, fail, non_neg_int, proplist, request, \
     socket_of
-from .. import sockaddr
-from ..netns import socket_in
+from .. import addresses
+from ..netns import open_socket
 from .socket import UdpSocket, UdpState, apply_option, python_address
 
 UNDEFINED = atom("undefined")
@@ -27,7 +27,7 @@ _UINT32_MAX = 0xFFFFFFFF
 
 
 def family(program, value) -> int:
-    return sockaddr.family_of(value)
+    return addresses.family_of(value)
 
 
 def recv_length(program, value) -> int:
@@ -50,19 +50,7 @@ def udp_open(program, call, fam, bind_ip, bind_port, options):
     """inet:open_bind (inet:open for a Unix socket): a datagram socket with its
     options set, then bound; an IP socket is always bound, to any:0 when told
     nothing. A leading {netns, Path} creates it in that network namespace."""
-    netns = None
-    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
-        netns, options = options[0][1], options[1:]
-        if not isinstance(netns, (bytes, bytearray, memoryview)):
-            fail()
-        netns = bytes(netns)
-    try:
-        if netns is not None:
-            sock = socket_in(netns, fam, socket.SOCK_DGRAM)
-        else:
-            sock = socket.socket(fam, socket.SOCK_DGRAM)
-    except OSError as exc:
-        raise RequestError(oserror_atom(exc)) from None
+    sock, netns, options = open_socket(fam, socket.SOCK_DGRAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     state = UdpState()
@@ -71,10 +59,10 @@ def udp_open(program, call, fam, bind_ip, bind_port, options):
         for item in options:
             passive_due = apply_option(sock, fam, opts, state, item) or passive_due
         if fam != socket.AF_UNIX:
-            sock.bind(sockaddr.to_python(
-                fam, sockaddr.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
+            sock.bind(addresses.to_python(
+                fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
         elif bind_ip != UNDEFINED:
-            sock.bind(sockaddr.to_python(fam, bind_ip, 0))
+            sock.bind(addresses.to_python(fam, bind_ip, 0))
     except RequestError:
         sock.close()
         raise

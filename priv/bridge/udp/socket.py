@@ -28,15 +28,15 @@ from ..etf.terms import Atom, atom
 from ..inet import options as opt
 from ..inet.socket import InetSocket
 from ..requests import CLOSED, DEFERRED, EINVAL, ERROR, OK, Call
-from .. import sockaddr
+from .. import addresses
 from . import datagram as dg
 from . import options as uopt
 
 TIMEOUT = atom("timeout")
 EALREADY = atom("ealready")
 _MAX_DATAGRAM = 1 << 24
-_FAMILY_ATOMS = {socket.AF_INET: sockaddr.INET, socket.AF_INET6: sockaddr.INET6,
-                 socket.AF_UNIX: sockaddr.LOCAL}
+_FAMILY_ATOMS = {socket.AF_INET: addresses.INET, socket.AF_INET6: addresses.INET6,
+                 socket.AF_UNIX: addresses.LOCAL}
 
 
 class UdpState:
@@ -315,7 +315,7 @@ def python_address(family: int, address, port) -> object:
     """The Python address for an Erlang destination: an IP tuple (or any,
     loopback) with its port, a sockaddr map, or {local, Path}."""
     if family == socket.AF_UNIX:
-        return sockaddr.to_python(family, address, 0)
-    if type(address) is tuple and len(address) == 2 and address[0] == sockaddr.LOCAL:
+        return addresses.to_python(family, address, 0)
+    if type(address) is tuple and len(address) == 2 and address[0] == addresses.LOCAL:
         raise RequestError(EINVAL)
-    return sockaddr.to_python(family, address, port)
+    return addresses.to_python(family, address, port)
