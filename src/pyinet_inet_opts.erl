@@ -4,7 +4,10 @@
 -module(pyinet_inet_opts).
 
 %% API.
--export([setopts/1, is_getopt/1, reported/1, open_options/2]).
+-export([setopts/1, is_getopt/1, reported/1, open_options/2, connect_options/2,
+         listen_options/2]).
+
+-include("pyinet_inet.hrl").
 
 %% API.
 
@@ -82,7 +85,44 @@ reported(Other) ->
 open_options([{netns, NS}], Opts) -> [{netns, NS} | lists:reverse(Opts)];
 open_options(_Fd, Opts) -> lists:reverse(Opts).
 
+%% inet:connect_options/2 and listen_options/2, with the record in the layout
+%% include/pyinet_inet.hrl has whatever the release (OTP 29 appended a field,
+%% protocol: tcp | mptcp | undefined), and the protocol apart. A protocol other
+%% than plain TCP goes first in the socket options, where the port program
+%% takes it when it creates the socket (after netns: open_options/2).
+-spec connect_options(list(), module()) -> {ok, #connect_opts{}} | {error, term()}.
+connect_options(Opts, Mod) ->
+    case inet:connect_options(Opts, Mod) of
+        {ok, R} ->
+            {ok, with_protocol(#connect_opts{ifaddr = element(2, R), port = element(3, R),
+                                             fd = element(4, R), opts = element(5, R)},
+                               #connect_opts.opts, protocol(R, #connect_opts.opts + 1))};
+        Error ->
+            Error
+    end.
+
+-spec listen_options(list(), module()) -> {ok, #listen_opts{}} | {error, term()}.
+listen_options(Opts, Mod) ->
+    case inet:listen_options(Opts, Mod) of
+        {ok, R} ->
+            {ok, with_protocol(#listen_opts{ifaddr = element(2, R), port = element(3, R),
+                                            backlog = element(4, R), fd = element(5, R),
+                                            opts = element(6, R)},
+                               #listen_opts.opts, protocol(R, #listen_opts.opts + 1))};
+        Error ->
+            Error
+    end.
+
 %% Internal.
+
+protocol(R, N) when tuple_size(R) >= N -> element(N, R);
+protocol(_, _) -> undefined.
+
+%% The options are in reverse order here (open_options/2 turns them round).
+with_protocol(R, _Field, Protocol) when Protocol =:= undefined; Protocol =:= tcp ->
+    R;
+with_protocol(R, Field, Protocol) ->
+    setelement(Field, R, element(Field, R) ++ [{protocol, Protocol}]).
 
 otp_release() ->
     list_to_integer(erlang:system_info(otp_release)).

@@ -95,7 +95,7 @@ connect(Address, Port, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) -
     end.
 
 do_connect(Family, Address, Port, Opts, Timeout) ->
-    case inet:connect_options(Opts, options_module(Family)) of
+    case pyinet_inet_opts:connect_options(Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
         {ok, #connect_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
@@ -123,7 +123,7 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
 -spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_list(Opts) ->
     Family = listen_family(Opts),
-    case inet:listen_options([{port, Port} | Opts], options_module(Family)) of
+    case pyinet_inet_opts:listen_options([{port, Port} | Opts], options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
         {ok, #listen_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->

@@ -44,25 +44,42 @@ def socket_in(path: bytes, family: int, type_: int, proto: int = 0) -> socket.so
         os.close(current)
 
 
+# prim_inet:open's protocols other than the type's own (OTP 29: {protocol, mptcp}).
+_PROTOCOLS = {"mptcp": getattr(socket, "IPPROTO_MPTCP", 262)}
+
+
+def _leading(options: list, name: str):
+    """The value of a leading {name, Value} option, and the options after it."""
+    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == name:
+        return options[0][1], options[1:]
+    return None, options
+
+
 def open_socket(family: int, type_: int, options: list):
     """inet:open's first step for an inet_drv socket: a new socket, in the
-    network namespace that a leading `{netns, Path}` option names (the Erlang
-    side puts it first, where prim_inet:open takes it). Returns the socket, the
-    namespace (or None) and the other options; RequestError for a bad path or
-    the errno of a failed open."""
+    network namespace that a leading `{netns, Path}` option names, with the
+    protocol a `{protocol, mptcp}` after it names (the Erlang side puts them
+    first, where prim_inet:open takes them). Returns the socket, the namespace
+    (or None) and the other options; RequestError for a bad value or the errno
+    of a failed open."""
     from .errors import RequestError, oserror_atom
     from .etf.terms import atom
-    netns = None
-    if options and type(options[0]) is tuple and len(options[0]) == 2 and options[0][0] == "netns":
-        netns, options = options[0][1], options[1:]
+    netns, options = _leading(options, "netns")
+    if netns is not None:
         if not isinstance(netns, (bytes, bytearray, memoryview)):
             raise RequestError(atom("einval"))
         netns = bytes(netns)
+    protocol, options = _leading(options, "protocol")
+    proto = 0
+    if protocol is not None:
+        proto = _PROTOCOLS.get(protocol) if type(protocol) is not bool else None
+        if proto is None or type_ != socket.SOCK_STREAM:
+            raise RequestError(atom("einval"))
     try:
         if netns is not None:
-            sock = socket_in(netns, family, type_)
+            sock = socket_in(netns, family, type_, proto)
         else:
-            sock = socket.socket(family, type_)
+            sock = socket.socket(family, type_, proto)
     except OSError as exc:
         raise RequestError(oserror_atom(exc)) from None
     return sock, netns, options

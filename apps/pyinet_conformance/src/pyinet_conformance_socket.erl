@@ -742,7 +742,7 @@ recv_queue(B) ->
     Self = self(),
     spawn_proc(second, fun() ->
                                r(M:recv(A, 0, nowait)),
-                               r(catch M:recv(A, 0, nowait)),
+                               r(pyinet_conformance:caught(fun() -> M:recv(A, 0, nowait) end)),
                                Self ! queued,
                                r(msgs(300)),
                                r(M:recv(A, 0, nowait)),

@@ -54,7 +54,8 @@
          opt_setopts_invalid_values/1, opt_setopts_partial_apply/1,
          opt_connect_bad_values/1, opt_listen_bad_values/1,
          opt_getopts_closed_peer/1, opt_line_delimiter_getopts/1,
-         opt_watermark_blocks_then_resumes/1, opt_read_ahead/1, opt_read_ahead_line/1]).
+         opt_watermark_blocks_then_resumes/1, opt_read_ahead/1, opt_read_ahead_line/1,
+         opt_protocol/1]).
 
 -import(pyinet_conformance, [r/1, caught/1, msgs/0, opts/2, sleep/1, spawn_proc/2]).
 
@@ -869,6 +870,31 @@ opt_read_ahead_line(B) ->
     r(inet:setopts(C, [{packet, raw}, {active, true}])),
     msgs(),
     close_all([C, A]).
+
+%% {protocol, tcp | mptcp} (OTP 29): the socket's protocol, for connect and
+%% listen alike; an option earlier releases refuse (badarg).
+opt_protocol(B) ->
+    Listen = fun(Proto) ->
+                     caught(fun() -> gen_tcp:listen(0, opts(B, [binary, {active, false},
+                                                                {protocol, Proto}])) end)
+             end,
+    r(element(1, Listen(bogus))),
+    case Listen(mptcp) of
+        {ok, L} ->
+            {ok, P} = inet:port(L),
+            {ok, C} = gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [binary, {protocol, mptcp}])),
+            {ok, A} = gen_tcp:accept(L, 1000),
+            ok = gen_tcp:send(C, <<"over mptcp">>),
+            r(gen_tcp:recv(A, 10, 1000)),
+            r(caught(fun() -> gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [{protocol, udp}])) end)),
+            [gen_tcp:close(S) || S <- [C, A, L]];
+        Refused ->
+            r(Refused)
+    end,
+    case Listen(tcp) of
+        {ok, L2} -> r(ok), gen_tcp:close(L2);
+        Other -> r(Other)
+    end.
 
 opt_buffer_invalid(B) ->
     {C, A} = pair(B, [binary, {active, false}]),

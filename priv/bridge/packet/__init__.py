@@ -7,8 +7,11 @@ Where things are:
     table.py    the table of packet types (one row per `{packet, Type}` value)
     length.py   framing: packet_get_length, one function per type
     http.py     http line parsing and OTP's method and header tables
-    reader.py   PacketReader, what a socket receiver uses (contract at its top)
-    decode.py   decode_packet, a mirror of erlang:decode_packet/3
+    decode.py   decode_packet, a mirror of erlang:decode_packet/3 (public:
+                what Python code that frames or parses as gen_tcp does calls)
+
+A socket's receive buffer (what to read next, where a packet ends in what is
+buffered) is inet_drv's, not the parser's: bridge/tcp/receiver.py.
 
 Public API:
     packet_type(spec) -> PacketType                 row for 4, "line", ...
@@ -18,20 +21,16 @@ Public API:
     parse_http(packet, http_state, as_binary) -> (term, new_state)
     next_http_state(term, http_state) -> int        the http -> httph rule
     decode_packet(ptype, data, options) -> term     erlang:decode_packet/3
-    PacketReader(ptype, packet_size, trunc_len, delimiter).next_packet(buf, start, end)
-        -> Packet(data, size) | NeedData(length, missing) | PacketError(reason)
 """
 
 from .decode import decode_packet
 from .http import HTTP_HEADERS, HTTP_METHODS, next_http_state, parse_http, set_ipv6_hosts
-from .reader import EMSGSIZE, NEED_DATA, NeedData, Packet, PacketError, PacketReader
 from .table import PACKET_TYPES, PacketType, get_length, packet_body, packet_type
 
 __all__ = [
     "PACKET_TYPES", "PacketType", "packet_type", "get_length", "packet_body",
     "HTTP_METHODS", "HTTP_HEADERS", "parse_http", "next_http_state",
     "decode_packet",
-    "PacketReader", "Packet", "NeedData", "NEED_DATA", "PacketError", "EMSGSIZE",
     "follow_release",
 ]
 
