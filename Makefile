@@ -1,6 +1,6 @@
 # pyinet: every target installs what a fresh Debian machine lacks, and is quick
-# the second time (stamps in .make/ remember what was installed; the apt step
-# re-checks the packages themselves).
+# the second time (stamps in .make/ remember what was installed; the package step
+# checks the packages again when this file changes).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -40,7 +40,8 @@ QUICK ?=
 
 all: build
 
-$(STAMPS)/apt:
+# Again whenever the Makefile (its package list) changes.
+$(STAMPS)/apt: Makefile
 	@mkdir -p $(STAMPS)
 	@missing=""; for p in $(APT_PACKAGES); do \
 	    dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -5,8 +5,8 @@
 -module(pyinet_inet).
 
 %% API.
--export([setopts/4, getopts/4, owner/3, give/4, info/4, sockname/3, peername/3, socknames/3, getstat/4,
-         cancel_monitor/1]).
+-export([setopts/4, getopts/4, sockname/3, peername/3, socknames/3, getstat/4, owner/3,
+         give/4, info/4, cancel_monitor/1]).
 
 %% API.
 
