@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr,
                         level=getattr(logging, args.log_level.upper(), logging.WARNING),
                         format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
-    from . import admin, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
+    from . import admin, inet, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
     loop = EventLoop()
     program = PortProgram(loop)
     if args.trace:

@@ -1,8 +1,9 @@
 """What every inet socket hosted here shares: its id and handle, its owner, its
 options and their setopts/getopts, its statistics, and sockname/peername.
 
-The classes for connected and listening TCP sockets (and later UDP and SCTP)
-derive from `InetSocket`; they decide what an option change sets off.
+Every transport's socket classes (TCP's connected and listening sockets, UDP's,
+SCTP's) derive from `InetSocket`; they decide what an option change sets off,
+and name the Erlang module their handle carries (`module`).
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ class Stats:
 
 
 class InetSocket:
-    """Base of every hosted socket. Subclasses set `module` and `kind`."""
+    """Base of every hosted socket. Subclasses set `module` (the Erlang module
+    of their handle) and `kind`."""
 
-    module: Atom = atom("pyinet_tcp")
+    module: Atom
 
     def __init__(self, program, sock: socket.socket | None, family: int, owner, opts: opt.InetOptions):
         self.program = program

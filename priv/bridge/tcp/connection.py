@@ -64,6 +64,7 @@ CLOSE_MAX_WAIT = 180.0
 
 
 class TcpConnection(InetSocket):
+    module = atom("pyinet_tcp")
     kind = "tcp"
 
     def __init__(self, program, sock: socket.socket, family: int, owner, opts):

@@ -42,6 +42,7 @@ def _accept_opts(listen_sock: socket.socket, conn_sock: socket.socket, family: i
 
 
 class TcpListener(InetSocket):
+    module = atom("pyinet_tcp")
     kind = "tcp_listen"
 
     def __init__(self, program, sock: socket.socket, family: int, owner, opts):
