@@ -26,7 +26,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 VENV=$HERE/.venv
 CACHE=$HERE/cache
 VNG_VERSION=1.42                      # virtme-ng, pinned
-APT_PACKAGES="linux-image-amd64 qemu-system-x86 busybox-static kmod iproute2 util-linux"
+# file: virtme-ng runs it to check that busybox is static (a minimal Debian
+# has none).
+APT_PACKAGES="linux-image-amd64 qemu-system-x86 busybox-static kmod iproute2 util-linux file"
 
 TIMEOUT=${PYINET_VM_TIMEOUT:-600}
 MEMORY=${PYINET_VM_MEMORY:-2G}
