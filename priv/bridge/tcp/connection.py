@@ -76,6 +76,8 @@ class TcpConnection(InetSocket):
         self._reading = False
         self._writing = False
         self.rb = ReceiveBuffer()
+        # The release is the program's for life: looked up once, not per read.
+        self._reads_again = program.release.tcp_recv_reads_again
         self._configure_receiver()
         self.txq = SendQueue()
         self.recv_call: Call | None = None
@@ -171,7 +173,6 @@ class TcpConnection(InetSocket):
         Returns the number of packets delivered, or -1 when the socket failed."""
         rb = self.rb
         raw_and_empty = rb.buf is None and self.opts.ptype is RAW
-        reads_again = self.program.release.tcp_recv_reads_again
         try:
             # plan() also remembers a pending length for the reads to come.
             nread = rb.plan(request_len)
@@ -204,7 +205,7 @@ class TcpConnection(InetSocket):
             try:
                 if rb.feed(data):
                     return self._deliver()
-                if exact or not reads_again:
+                if exact or not self._reads_again:
                     return 0
                 nread = rb.plan(0)
             except PacketError:
