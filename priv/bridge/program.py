@@ -312,7 +312,7 @@ def _caller_of(term):
 
 def hello_info(release: Release | None = None) -> dict:
     from .capabilities import transports
-    from .tcp.connection import SEND_COUNT_MARGIN
+    from .tcp.sender import SEND_COUNT_MARGIN
     info = {
         atom("protocol"): PROTOCOL_VERSION,
         # What the client adds to each send it counts (PROTOCOL.md, "Flow control").
