@@ -6,7 +6,7 @@
 
 %% API.
 -export([setopts/4, getopts/4, sockname/3, peername/3, socknames/3, getstat/4, owner/3,
-         give/4, info/4, cancel_monitor/1]).
+         give/4, udp_controlling_process/5, info/4, cancel_monitor/1]).
 
 %% API.
 
@@ -45,6 +45,46 @@ give(Router, Port, Id, NewOwner) ->
         true -> {error, badarg};
         false -> pyinet_request:call(Router, Port, {inet_set_owner, Id, NewOwner})
     end.
+
+%% inet:udp_controlling_process/2, gen_udp's and gen_sctp's, step by step, its
+%% quirks included: on a closed socket it fails a match, and when the new
+%% owner is dead it answers {error, badarg} with the socket left passive. The
+%% options go through the socket's own module, which checks them its way.
+-spec udp_controlling_process(inet:socket(), pid(), port(), pos_integer(), pid()) ->
+          ok | {error, term()}.
+udp_controlling_process({'$inet', Module, _} = S, Router, Port, Id, NewOwner) ->
+    case owner(Router, Port, Id) of
+        {ok, NewOwner} ->
+            ok;
+        {ok, Pid} when Pid =/= self() ->
+            {error, not_owner};
+        _ ->
+            {ok, [{active, A0}]} = Module:getopts(S, [active]),
+            ok = Module:setopts(S, [{active, false}]),
+            udp_sync_input(S, NewOwner),
+            case give(Router, Port, Id, NewOwner) of
+                ok -> ok = Module:setopts(S, [{active, A0}]);
+                Error -> Error
+            end
+    end.
+
+%% inet:udp_sync_input/2 moves these and nothing else (a datagram with
+%% ancillary data stays where it is).
+udp_sync_input(S, Owner) ->
+    receive
+        {sctp, S, _, _, _} = Msg -> udp_sync_input(S, Owner, Msg);
+        {udp, S, _, _, _} = Msg -> udp_sync_input(S, Owner, Msg);
+        {udp_closed, S} = Msg -> udp_sync_input(S, Owner, Msg);
+        {S, {data, _}} = Msg -> udp_sync_input(S, Owner, Msg);
+        {inet_async, S, _, _} = Msg -> udp_sync_input(S, Owner, Msg);
+        {inet_reply, S, _} = Msg -> udp_sync_input(S, Owner, Msg)
+    after 0 ->
+            ok
+    end.
+
+udp_sync_input(S, Owner, Msg) ->
+    Owner ! Msg,
+    udp_sync_input(S, Owner).
 
 -spec sockname(pid(), port(), pos_integer()) -> {ok, term()} | {error, term()}.
 sockname(Router, Port, Id) ->

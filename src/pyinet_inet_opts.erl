@@ -5,11 +5,28 @@
 
 %% API.
 -export([setopts/1, is_getopt/1, reported/1, open_options/2, connect_options/2,
-         listen_options/2]).
+         listen_options/2, family_of/1, option_family/2]).
 
 -include("pyinet_inet.hrl").
 
 %% API.
+
+%% The family an address names: a tuple of eight, a sockaddr map, {local, _}.
+-spec family_of(term()) -> inet | inet6 | local.
+family_of(IP) when tuple_size(IP) =:= 8 -> inet6;
+family_of(#{family := inet6}) -> inet6;
+family_of({local, _}) -> local;
+family_of(#{family := local}) -> local;
+family_of(_) -> inet.
+
+%% The family the last {ip, _} or {ifaddr, _} names, as inet:tcp_module/2 and
+%% inet:udp_module/1 find it; Default without either.
+-spec option_family(list(), inet | inet6 | local) -> inet | inet6 | local.
+option_family(Opts, Default) ->
+    lists:foldl(fun({ip, IP}, _) -> family_of(IP);
+                   ({ifaddr, A}, _) -> family_of(A);
+                   (_, F) -> F
+                end, Default, Opts).
 
 %% The options of inet:setopts/2 as the port program takes them, or einval if
 %% prim_inet would refuse any: the shapes encode_opt_val/1 accepts, each value of

@@ -10,6 +10,9 @@
 %%
 %% Options and records are checked as prim_inet checks them
 %% (pyinet_sctp_opts), with OTP's own inet:sctp_options/2 for open.
+%%
+%% Its length is gen_sctp's: one API, function for function, with the inet_sctp
+%% and prim_inet internals each function calls in the order OTP has them.
 -module(pyinet_sctp).
 
 %% gen_sctp.
@@ -215,24 +218,10 @@ error_string(13) -> "Protocol Violation";
 error_string(N) when is_integer(N) -> unknown_error;
 error_string(X) -> erlang:error(badarg, [X]).
 
-%% inet:udp_controlling_process/2: only the owner gives the socket away; the
-%% socket is held passive while the owner's {sctp, ...} messages move over.
+%% inet:udp_controlling_process/2, as gen_sctp calls it.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?SOCKET(R, P, Id) = S, NewOwner) when is_pid(NewOwner) ->
-    case pyinet_inet:owner(R, P, Id) of
-        {ok, NewOwner} ->
-            ok;
-        {ok, Pid} when Pid =/= self() ->
-            {error, not_owner};
-        _ ->
-            {ok, A0} = getopt(S, active),
-            ok = setopt(S, active, false),
-            sync_input(S, NewOwner),
-            case pyinet_inet:give(R, P, Id, NewOwner) of
-                ok -> ok = setopt(S, active, A0);
-                Error -> Error
-            end
-    end;
+    pyinet_inet:udp_controlling_process(S, R, P, Id, NewOwner);
 controlling_process(S, Pid) ->
     erlang:error(badarg, [S, Pid]).
 
@@ -730,18 +719,6 @@ addresses(Request, ?SOCKET(R, P, Id), AssocId)
         true -> call(R, P, {Request, Id, A});
         false -> {error, einval}
     end.
-
-%%% Internal: ownership.
-
-sync_input(S, Owner) ->
-    receive
-        {sctp, S, _, _, _} = Msg ->
-            Owner ! Msg,
-            sync_input(S, Owner)
-    after 0 ->
-            ok
-    end.
-
 
 %%% Internal: requests.
 

@@ -9,6 +9,8 @@
 %% keeps the NIF's rules (bridge/sock): one current reader/writer/acceptor per
 %% socket, select messages `{'$socket', S, select, Handle}` and abort messages
 %% `{'$socket', S, abort, {Handle, Reason}}` sent to the caller, cancel/2.
+%% Its length is socket.erl's: one API, function for function, each beside
+%% the argument checks and waits it needs.
 %%
 %% A socket is `{'$socket', {pyinet_socket, Router, Port, Id}}`: OTP's shape,
 %% whose inner term (a NIF resource there) names the port program and the

@@ -49,12 +49,6 @@ family_module(Address) when tuple_size(Address) =:= 8 -> inet6_tcp;
 family_module({local, _}) -> local_tcp;
 family_module(_) -> inet_tcp.
 
-family_of(IP) when tuple_size(IP) =:= 8 -> inet6;
-family_of(#{family := inet6}) -> inet6;
-family_of({local, _}) -> local;
-family_of(#{family := local}) -> local;
-family_of(_) -> inet.
-
 %%% Connect and listen.
 
 -spec connect(term(), term(), [term()]) -> {ok, socket()} | {error, term()}.
@@ -67,7 +61,7 @@ connect(#{} = SockAddr, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) 
         #{addr := Addr, port := Port} ->
             %% The map itself goes to the port program: an inet6 one carries
             %% the scope_id a link-local address needs.
-            Family = family_of(SockAddr),
+            Family = pyinet_inet_opts:family_of(SockAddr),
             do_connect(Family, SockAddr#{addr := translate(Addr, Family)}, Port, Opts,
                        Timeout);
         _ ->
@@ -77,11 +71,11 @@ connect(#{} = SockAddr, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) 
 -spec connect(term(), inet:port_number(), [term()], timeout()) ->
           {ok, socket()} | {error, term()}.
 connect(Address, Port, Opts, Timeout) when is_list(Opts), ?is_timeout(Timeout) ->
-    Family = family_of(Address),
+    Family = pyinet_inet_opts:family_of(Address),
     case Family of
         local -> do_connect(local, Address, 0, Opts, Timeout);
         _ when is_integer(Port), ?port(Port) ->
-            case option_family(Opts, Family) of
+            case pyinet_inet_opts:option_family(Opts, Family) of
                 Family ->
                     do_connect(Family, Address, Port, Opts, Timeout);
                 _ ->
@@ -147,14 +141,7 @@ listen(Port, Opts) when is_list(Opts) ->
     end.
 
 listen_family(Opts) ->
-    option_family(Opts, inet).
-
-%% The family the last {ip, _} or {ifaddr, _} names, as inet:tcp_module/2 finds it.
-option_family(Opts, Default) ->
-    lists:foldl(fun({ip, IP}, _) -> family_of(IP);
-                   ({ifaddr, A}, _) -> family_of(A);
-                   (_, F) -> F
-                end, Default, Opts).
+    pyinet_inet_opts:option_family(Opts, inet).
 
 options_module(inet) -> inet_tcp;
 options_module(inet6) -> inet6_tcp;

@@ -73,13 +73,7 @@ translate_ip(IP) -> inet:translate_ip(IP, inet).
 
 family() -> inet.
 
-family_module(Address) -> options_module(family_of(Address)).
-
-family_of(IP) when tuple_size(IP) =:= 8 -> inet6;
-family_of(#{family := inet6}) -> inet6;
-family_of({local, _}) -> local;
-family_of(#{family := local}) -> local;
-family_of(_) -> inet.
+family_module(Address) -> options_module(pyinet_inet_opts:family_of(Address)).
 
 options_module(inet) -> inet_udp;
 options_module(inet6) -> inet6_udp;
@@ -93,7 +87,7 @@ open(Port) ->
 
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 open(Port, Opts) ->
-    Family = option_family(Opts, inet),
+    Family = pyinet_inet_opts:option_family(Opts, inet),
     %% local_udp:getserv/1 and open/2 take port 0 only.
     Family =:= local andalso Port =/= 0 andalso error(function_clause),
     %% inet_udp asks for an 8 KiB receive buffer; inet6_udp and local_udp do not.
@@ -154,13 +148,6 @@ random_port() ->
         _ -> false
     catch error:_ -> false
     end.
-
-%% The family the last {ip, _} or {ifaddr, _} names, as inet:udp_module/1 finds it.
-option_family(Opts, Default) ->
-    lists:foldl(fun({ip, IP}, _) -> family_of(IP);
-                   ({ifaddr, A}, _) -> family_of(A);
-                   (_, F) -> F
-                end, Default, Opts).
 
 %% The guards of inet_udp:open/2, inet6_udp:open/2 and local_udp:open/2.
 valid_bind(_, BAddr, _) when is_map(BAddr) -> true;
@@ -410,44 +397,10 @@ close(?SOCKET(R, P, Id, _) = S) ->
             receive {udp_closed, S} -> ok after 0 -> ok end
     end.
 
-%% inet:udp_controlling_process/2, step by step, its quirks included: on a
-%% closed socket it fails a match, and when the new owner is dead it answers
-%% {error, badarg} with the socket left passive.
+%% inet:udp_controlling_process/2.
 -spec controlling_process(socket(), pid()) -> ok | {error, term()}.
 controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
-    case pyinet_inet:owner(R, P, Id) of
-        {ok, NewOwner} ->
-            ok;
-        {ok, Pid} when Pid =/= self() ->
-            {error, not_owner};
-        _ ->
-            {ok, A0} = getopt(S, active),
-            ok = setopts(S, [{active, false}]),
-            sync_input(S, NewOwner),
-            case pyinet_inet:give(R, P, Id, NewOwner) of
-                ok -> ok = setopts(S, [{active, A0}]);
-                Error -> Error
-            end
-    end.
-
-
-%% inet:udp_sync_input/2 moves these and nothing else (a datagram with
-%% ancillary data stays where it is).
-sync_input(S, Owner) ->
-    receive
-        {sctp, S, _, _, _} = Msg -> sync_input(S, Owner, Msg);
-        {udp, S, _, _, _} = Msg -> sync_input(S, Owner, Msg);
-        {udp_closed, S} = Msg -> sync_input(S, Owner, Msg);
-        {S, {data, _}} = Msg -> sync_input(S, Owner, Msg);
-        {inet_async, S, _, _} = Msg -> sync_input(S, Owner, Msg);
-        {inet_reply, S, _} = Msg -> sync_input(S, Owner, Msg)
-    after 0 ->
-            ok
-    end.
-
-sync_input(S, Owner, Msg) ->
-    Owner ! Msg,
-    sync_input(S, Owner).
+    pyinet_inet:udp_controlling_process(S, R, P, Id, NewOwner).
 
 -spec fdopen(integer(), [term()]) -> {error, enotsup}.
 fdopen(_Fd, _Opts) ->
@@ -465,13 +418,6 @@ setopts(_, Opts) ->
 -spec getopts(socket(), [term()]) -> {ok, [term()]} | {error, term()}.
 getopts(?SOCKET(R, P, Id, _), Opts) when is_list(Opts) ->
     pyinet_inet:getopts(R, P, Id, Opts).
-
-%% prim_inet:getopt/2.
-getopt(S, Name) ->
-    case getopts(S, [Name]) of
-        {ok, [{_, Value}]} -> {ok, Value};
-        Error -> Error
-    end.
 
 -spec sockname(socket()) -> {ok, term()} | {error, term()}.
 sockname(?SOCKET(R, P, Id, _)) ->

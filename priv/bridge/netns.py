@@ -8,6 +8,7 @@ namespace needs CAP_SYS_ADMIN; without it the caller gets eperm, as from OTP.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import socket
@@ -83,3 +84,18 @@ def open_socket(family: int, type_: int, options: list):
     except OSError as exc:
         raise RequestError(oserror_atom(exc)) from None
     return sock, netns, options
+
+
+@contextlib.contextmanager
+def closed_on_error(sock: socket.socket):
+    """The setup of a new socket (its options, bind, listen): if it fails, the
+    socket is closed and an OSError becomes the request's error (its errno)."""
+    from .errors import RequestError, oserror_atom
+    try:
+        yield
+    except RequestError:
+        sock.close()
+        raise
+    except OSError as exc:
+        sock.close()
+        raise RequestError(oserror_atom(exc)) from None

@@ -3,7 +3,10 @@
 dec_term reads a term, recursing into containers (decode.py's loop keeps a
 stack of them instead; C hands the call to Python past MAX_NESTING), and
 returns NULL without an exception for anything it does not decode: the call
-then goes to decode.py whole, which raises the error. */
+then goes to decode.py whole, which raises the error.
+
+One translation unit for one direction of the codec, so that the compiler
+sees the per-tag functions of the hot path together and inlines them. */
 
 #include "_cetf.h"
 

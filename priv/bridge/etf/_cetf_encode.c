@@ -4,7 +4,10 @@ enc_term writes a term into an Out buffer (on the stack, then a bytes object
 grown in place, so a large binary is copied once, into the result). A part
 that returns 1 is not written by C: enc_term gives that term to encode.py's
 _encode, which writes it or raises its error. ENC_PYTHON hands the whole call
-to encode.py. */
+to encode.py.
+
+One translation unit for one direction of the codec, so that the compiler
+sees the per-tag functions of the hot path together and inlines them. */
 
 #include "_cetf.h"
 

@@ -1,5 +1,9 @@
 """Decoding the External Term Format into the Python values of terms.py.
 
+One module for the one format, long because its hot loop reads the common
+tags inline (a call per term is most of the cost); the codec's other parts
+(terms.py, encode.py, the C twins) are their own modules.
+
 Theory of operation
 -------------------
 `_read_term` reads a term with one loop over the terms inside it, in the

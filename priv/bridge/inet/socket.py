@@ -282,21 +282,36 @@ class InetSocket:
     def close_socket(self) -> None:
         """Close the kernel socket (inet_drv's desc close); the handle stays valid."""
         if self.sock is not None:
-            self.loop.forget(self.fd)
-            _unlinger(self.sock)
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            close_kernel_socket(self.loop, self.fd, self.sock)
             self.sock = None
             self.fd = -1
 
+    def _exit(self, reason=None) -> None:
+        """driver_exit: the socket is gone, handle and all; `reason` is what
+        inet:monitor/1 reports."""
+        raise NotImplementedError
+
     def abort(self) -> None:
-        """The BEAM is gone or the owner died: close now, tell nobody."""
-        self.close_socket()
+        """The BEAM is gone: close now."""
+        self._exit()
+
+    def owner_died(self, reason=None) -> None:
+        """The owner exited with `reason`: the socket goes with it."""
+        self._exit(reason=reason)
 
 
 _LINGER = struct.Struct("ii")
+
+
+def close_kernel_socket(loop, fd: int, sock: socket.socket) -> None:
+    """The loop forgets the descriptor, and the socket closes without making
+    the loop wait (see _unlinger)."""
+    loop.forget(fd)
+    _unlinger(sock)
+    try:
+        sock.close()
+    except OSError:
+        pass
 
 
 def _unlinger(sock: socket.socket) -> None:

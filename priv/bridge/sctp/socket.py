@@ -369,12 +369,6 @@ class SctpSocket(InetSocket):
         self.close_socket()
         self.program.unregister(self, reason)
 
-    def abort(self) -> None:
-        self._exit()
-
-    def owner_died(self, reason=None) -> None:
-        self._exit(reason)
-
 
 def _ancillary(anc: list) -> list:
     """sctp_parse_ancillary_data: the IP-level items (tos, tclass, ttl), then

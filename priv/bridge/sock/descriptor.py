@@ -37,7 +37,7 @@ from collections import deque
 
 from ..errors import posix_atom
 from ..etf.terms import atom
-from ..inet.socket import _unlinger
+from ..inet.socket import close_kernel_socket
 from .. import addresses as sa
 from . import options as sopt
 from . import protocols
@@ -279,12 +279,7 @@ class Descriptor:
         self.meta = UNDEFINED
         self.owner = None
         if self.sock is not None:
-            self.loop.forget(self.fd)
-            _unlinger(self.sock)
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            close_kernel_socket(self.loop, self.fd, self.sock)
             self.sock = None
         bury(self.program, self)
         self.program.unregister(self, reason)

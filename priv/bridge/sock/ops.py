@@ -6,6 +6,10 @@ Each takes the caller's pid and the request's select ref (or `zero` for a
 polling recv) and returns the term nif_* returns; prim_socket-level work
 (computing the rest of a partial send, waiting) is pyinet_socket.erl's. A
 result the NIF raises is a `Raise`.
+
+Its length is one concept's: the NIF's operations on one descriptor, each
+with its counters and select rules, in prim_socket_nif.c's order; the option
+tables are options.py's and the requestor queues descriptor.py's.
 """
 
 from __future__ import annotations

@@ -295,9 +295,6 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         self._writing = False
         self.close_socket()
 
-    def abort(self) -> None:
-        self._exit()
-
     def owner_died(self, reason=None) -> None:
         self._exit(flush=True, reason=reason)
 

@@ -154,9 +154,3 @@ class TcpListener(InetSocket):
             entry[0].reply((ERROR, CLOSED))
         self.close_socket()
         self.program.unregister(self, reason)
-
-    def abort(self) -> None:
-        self._exit()
-
-    def owner_died(self, reason=None) -> None:
-        self._exit(reason)

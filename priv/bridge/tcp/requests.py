@@ -13,12 +13,12 @@ import errno
 import logging
 import socket
 
-from ..errors import RequestError, oserror_atom, posix_atom
+from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import (DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, proplist, request, socket_of, timeout)
 from .. import addresses
-from ..netns import open_socket
+from ..netns import closed_on_error, open_socket
 from ..inet import options as opt
 from .connection import TcpConnection
 from .listener import TcpListener
@@ -51,7 +51,7 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
     opts = opt.InetOptions()
     opts.netns = netns
     passive_due = False
-    try:
+    with closed_on_error(sock):
         for item in options:
             passive_due = opt.apply(sock, opts, item) or passive_due
         if bind_ip != UNDEFINED or bind_port:
@@ -60,12 +60,6 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
             else:
                 sock.bind(addresses.to_python(
                     fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
-    except RequestError:
-        sock.close()
-        raise
-    except OSError as exc:
-        sock.close()
-        raise RequestError(oserror_atom(exc)) from None
     return sock, opts, passive_due
 
 
@@ -135,18 +129,11 @@ def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
     if type(backlog) is not int:
         fail()
     sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
-    if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX:
-        # OTP binds a listen socket to any:0 when told nothing.
-        try:
+    with closed_on_error(sock):
+        if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX:
+            # OTP binds a listen socket to any:0 when told nothing.
             sock.bind(("0.0.0.0" if fam == socket.AF_INET else "::", 0))
-        except OSError as exc:
-            sock.close()
-            raise RequestError(oserror_atom(exc)) from None
-    try:
         sock.listen(max(backlog, 0))
-    except OSError as exc:
-        sock.close()
-        raise RequestError(oserror_atom(exc)) from None
     listener = TcpListener(program, sock, fam, call.caller, opts)
     if passive_due:
         listener.passive_message()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import socket
 
-from ..errors import RequestError, oserror_atom
 from ..etf.terms import atom
 from ..inet import options as opt
 from ..requests import INFINITY, OK, any_term, binary, fail, non_neg_int, proplist, request, \
     socket_of
 from .. import addresses
-from ..netns import open_socket
+from ..netns import closed_on_error, open_socket
 from .socket import UdpSocket, UdpState, apply_option, python_address
 
 UNDEFINED = atom("undefined")
@@ -55,7 +54,7 @@ def udp_open(program, call, fam, bind_ip, bind_port, options):
     opts.netns = netns
     state = UdpState()
     passive_due = False
-    try:
+    with closed_on_error(sock):
         for item in options:
             passive_due = apply_option(sock, fam, opts, state, item) or passive_due
         if fam != socket.AF_UNIX:
@@ -63,12 +62,6 @@ def udp_open(program, call, fam, bind_ip, bind_port, options):
                 fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
         elif bind_ip != UNDEFINED:
             sock.bind(addresses.to_python(fam, bind_ip, 0))
-    except RequestError:
-        sock.close()
-        raise
-    except OSError as exc:
-        sock.close()
-        raise RequestError(oserror_atom(exc)) from None
     udp = UdpSocket(program, sock, fam, call.caller, opts, state)
     if passive_due:
         udp.passive_message()

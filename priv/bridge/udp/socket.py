@@ -277,6 +277,7 @@ class UdpSocket(InetSocket):
     # -- closing ---------------------------------------------------------------------------
 
     def close(self, reason=None) -> None:
+        """packet_inet_stop: whoever waits is told `closed`; the socket is gone."""
         if self.sock is None:
             return
         self._cancel_recv_timer()
@@ -287,11 +288,7 @@ class UdpSocket(InetSocket):
             call.reply((ERROR, CLOSED))
         self.program.unregister(self, reason)
 
-    def abort(self) -> None:
-        self.close()
-
-    def owner_died(self, reason=None) -> None:
-        self.close(reason)
+    _exit = close
 
 
 class _SockaddrUnspec(ctypes.Structure):
