@@ -31,6 +31,12 @@ every_release() ->
      {{pyinet_conformance_socket, open_fd},
       "socket:open(FD) names a descriptor of the BEAM's own process, which the port "
       "program (another process) cannot use: pyinet_socket returns {error, enotsup}"},
+     {{pyinet_conformance_udp, connect_sockaddr_map},
+      "gen_udp:connect/2 with a sockaddr map reaches a socket's module only for a "
+      "port (gen_udp.erl, OTP 25.2.3 line 355, 27 line 598, 29 line 600: "
+      "`connect(S, SockAddr) when is_port(S) andalso is_map(SockAddr)`, no clause "
+      "for {'$inet', Mod, _}): on pyinet it fails with function_clause in gen_udp; "
+      "pyinet_udp:connect/2 takes the map and connects as inet_udp:connect/2 does"},
      {{pyinet_conformance_udp, local_recv_binary},
       "a passive recv in binary mode on a Unix domain socket crashes in OTP 25.2.3 "
       "(function_clause in prim_inet:split/3: get_addr/2 wants a list after the sender's "

@@ -34,7 +34,7 @@
          connect_send_recv/1, connect_filters_senders/1, connect_refused/1,
          connect_refused_passive_recv/1, connect_refused_active/1, connect_errors/1,
          connect_failure_disassociates/1, connect_again/1,
-         connect_ipv6/1,
+         connect_ipv6/1, connect_sockaddr_map/1,
          recvtos_ttl_active/1, recvtos_ttl_passive/1, recvtos_off_again/1, recvtclass_ipv6/1,
          recvtos_local/1,
          closed_ops/1, closed_bad_args/1, close_twice/1,
@@ -898,6 +898,21 @@ connect_ipv6(B) ->
     r(gen_udp:recv(A, 0, 1000)),
     t(fun() -> gen_udp:connect(C, ?LO, PA) end),
     t(fun() -> gen_udp:connect(C, "localhost", PA) end),
+    [gen_udp:close(X) || X <- [A, C]].
+
+%% gen_udp:connect/2 with a sockaddr map (documented deviation: gen_udp
+%% dispatches it for ports only); pyinet_udp:connect/2 itself takes the map.
+connect_sockaddr_map(B) ->
+    {A, PA} = open(B, [binary, {active, false}]),
+    {C, _} = open(B, [binary, {active, false}]),
+    SockAddr = #{family => inet, addr => ?LO, port => PA},
+    case t(fun() -> gen_udp:connect(C, SockAddr) end) of
+        ok -> ok;
+        _ -> r(pyinet_udp:connect(C, SockAddr))
+    end,
+    r(inet:peername(C)),
+    r(gen_udp:send(C, <<"map">>)),
+    r(gen_udp:recv(A, 0, 1000)),
     [gen_udp:close(X) || X <- [A, C]].
 
 %%% Ancillary data on receive.
