@@ -355,16 +355,16 @@ recv(Socket, Length, Timeout) -> recv(Socket, Length, [], Timeout).
 -spec recv(socket(), non_neg_integer(), list(), term()) -> term().
 recv(?S = Socket, Length, Flags, Timeout)
   when is_integer(Length), Length >= 0, is_list(Flags) ->
-    case recv_buffers() of
-        true -> recv_buffered(Socket, Length, Flags, Timeout);
-        false -> recv_unbuffered(Socket, Length, Flags, Timeout)
+    case recv_polls_for_more() of
+        true -> recv_polling(Socket, Length, Flags, Timeout);
+        false -> recv_without_polls(Socket, Length, Flags, Timeout)
     end;
 recv(Socket, Length, Flags, Timeout) ->
     erlang:error(badarg, [Socket, Length, Flags, Timeout]).
 
 %% OTP 25's socket:recv/4: a short stream read comes back with `select`
 %% (`{select, Bin}`) and is gathered here.
-recv_unbuffered(Socket, Length, Flags, Timeout) ->
+recv_without_polls(Socket, Length, Flags, Timeout) ->
     case deadline(Timeout) of
         invalid -> erlang:error({invalid, {timeout, Timeout}});
         nowait -> recv_nowait(Socket, Length, Flags, make_ref(), <<>>);
@@ -446,20 +446,22 @@ recv_result(Acc, Result) ->
 recv_error(<<>>, Reason) -> {error, Reason};
 recv_error(Acc, Reason) -> {error, {Reason, Acc}}.
 
-%% OTP 26+'s socket:recv/4 (seen on 27): the port program keeps a short stream
-%% read for the next call, as the NIF's read buffer does, and answers `timeout`
-%% or `{timeout, Bin}` to a poll (Timeout 0). Buf holds what came with `more`,
-%% last first.
-recv_buffers() ->
+%% OTP 26+'s socket:recv/4 (seen on 27 and 29): what comes with `more` is
+%% followed by polls (Timeout 0), which answer `timeout` or `{timeout, Bin}`.
+%% On 27 the port program keeps a short stream read for the next call, as the
+%% NIF's read buffer does, and answers a bare `select`; on 29 it answers
+%% `{select, Bin}` again, as OTP 25 did (bridge/release.py,
+%% stream_recv_buffers). Buf holds what came so far, last first.
+recv_polls_for_more() ->
     list_to_integer(erlang:system_info(otp_release)) >= 26.
 
-recv_buffered(Socket, Length, Flags, Timeout) ->
+recv_polling(Socket, Length, Flags, Timeout) ->
     case deadline(Timeout) of
         invalid -> erlang:error({invalid, {timeout, Timeout}});
-        nowait -> recv_buffered_nowait(Socket, Length, Flags, make_ref());
-        select_handle -> recv_buffered_nowait(Socket, Length, Flags, Timeout);
+        nowait -> recv_polling_nowait(Socket, Length, Flags, make_ref());
+        select_handle -> recv_polling_nowait(Socket, Length, Flags, Timeout);
         zero -> recv_zero(Socket, Length, Flags, []);
-        Deadline -> recv_buffered_deadline(Socket, Length, Flags, Deadline, [])
+        Deadline -> recv_polling_deadline(Socket, Length, Flags, Deadline, [])
     end.
 
 recv_zero(Socket, Length, Flags, Buf) ->
@@ -473,7 +475,7 @@ recv_zero(Socket, Length, Flags, Buf) ->
         {error, Reason} -> {error, {Reason, condense(Buf)}}
     end.
 
-recv_buffered_nowait(Socket, Length, Flags, Handle) ->
+recv_polling_nowait(Socket, Length, Flags, Handle) ->
     case ?prim:recv(Socket, Length, Flags, Handle) of
         {more, Bin} -> recv_zero(Socket, Length, Flags, [Bin]);
         {select, Bin} -> {select, {?SELECT_INFO(recv, Handle), Bin}};
@@ -481,7 +483,7 @@ recv_buffered_nowait(Socket, Length, Flags, Handle) ->
         Result -> Result
     end.
 
-recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf) ->
+recv_polling_deadline(Socket, Length, Flags, Deadline, Buf) ->
     Handle = make_ref(),
     case ?prim:recv(Socket, Length, Flags, Handle) of
         {more, Bin} when Length =:= 0 ->
@@ -491,7 +493,7 @@ recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf) ->
         {more, Bin} when Length > byte_size(Bin) ->
             case timeout(Deadline) of
                 Timeout when 0 < Timeout ->
-                    recv_buffered_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
+                    recv_polling_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
                                            [Bin | Buf]);
                 _ ->
                     {ok, condense([Bin | Buf])}
@@ -500,19 +502,21 @@ recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf) ->
             Timeout = timeout(Deadline),
             case wait(Socket, Handle, Timeout) of
                 select when 0 < Timeout ->
-                    recv_buffered_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
+                    recv_polling_deadline(Socket, Length - byte_size(Bin), Flags, Deadline,
                                            [Bin | Buf]);
                 select -> {error, {timeout, condense([Bin | Buf])}};
                 {abort, Reason} -> {error, {Reason, condense([Bin | Buf])}};
                 timeout ->
+                    %% 29's socket.erl returns Bin too; 27's dropped it, but
+                    %% with its read buffer this clause is never reached there.
                     _ = cancel(Socket, recv, Handle),
-                    buffered_error(Buf, timeout)
+                    buffered_error([Bin | Buf], timeout)
             end;
         select when 0 < Length; Buf =:= [] ->
             Timeout = timeout(Deadline),
             case wait(Socket, Handle, Timeout) of
                 select when 0 < Timeout ->
-                    recv_buffered_deadline(Socket, Length, Flags, Deadline, Buf);
+                    recv_polling_deadline(Socket, Length, Flags, Deadline, Buf);
                 select -> buffered_error(Buf, timeout);
                 {abort, Reason} -> buffered_error(Buf, Reason);
                 timeout ->

@@ -90,10 +90,9 @@ open(Port, Opts) ->
     Family = pyinet_inet_opts:option_family(Opts, inet),
     %% local_udp:getserv/1 and open/2 take port 0 only.
     Family =:= local andalso Port =/= 0 andalso error(function_clause),
-    %% inet_udp asks for an 8 KiB receive buffer; inet6_udp and local_udp do not.
-    Prefix = case Family of
-                 inet -> [{port, Port}, {recbuf, ?RECBUF}];
-                 _ -> [{port, Port}]
+    Prefix = case Family =:= inet andalso inet_udp_asks_recbuf() of
+                 true -> [{port, Port}, {recbuf, ?RECBUF}];
+                 false -> [{port, Port}]
              end,
     case inet:udp_options(Prefix ++ Opts, options_module(Family)) of
         {error, Reason} ->
@@ -148,6 +147,14 @@ random_port() ->
         _ -> false
     catch error:_ -> false
     end.
+
+%% Whether inet_udp:open/2 asks for an 8 KiB receive buffer: OTP 25's and 27's
+%% do ([{port, Port}, {recbuf, ?RECBUF} | Opts]), 29.1.2's does not (kernel
+%% 11.0.4's inet_udp.erl; taken to start with 28, as the larger default buffer
+%% it came with: bridge/release.py, inet_default_buffer). inet6_udp and
+%% local_udp never do.
+inet_udp_asks_recbuf() ->
+    list_to_integer(erlang:system_info(otp_release)) < 28.
 
 %% The guards of inet_udp:open/2, inet6_udp:open/2 and local_udp:open/2.
 valid_bind(_, BAddr, _) when is_map(BAddr) -> true;

@@ -13,6 +13,7 @@ import pytest
 
 from bridge.etf.terms import atom
 from bridge import addresses as sa
+from bridge.release import Release
 from bridge.sock import options as sopt
 from bridge.sock import protocols
 from bridge.sock.descriptor import Raise
@@ -115,6 +116,47 @@ def test_lookup_knows_the_aliases_of_a_level():
     assert sopt.lookup(A("IPv6"), A("v6only"))[0] == socket.IPPROTO_IPV6
     assert sopt.lookup(A("hopopt"), A("ttl")) is None   # not the first name of 0
     assert sopt.lookup(A("socket"), A("rcvtimeo")) is None
+
+
+def test_lookup_by_level_name_only_from_28():
+    # OTP 29.1.2: {'TCP', nodelay} is an invalid option; {tcp, nodelay} is not.
+    r29, r27 = Release(29), Release(27)
+    assert sopt.lookup(A("TCP"), A("nodelay"), r29) is None
+    assert sopt.lookup(A("IPv6"), A("v6only"), r29) is None
+    assert sopt.lookup(A("tcp"), A("nodelay"), r29) == sopt.lookup(A("TCP"), A("nodelay"), r27)
+    assert sopt.lookup(A("tcp"), A("keepcnt"), r29) is not None
+    # Native options still take a level by any of its names.
+    assert sopt.native(A("TCP"), 1, r29) == (socket.IPPROTO_TCP, 1)
+    assert sopt.native(A("TCP"), A("nodelay"), r29) is None
+
+
+def test_ip_tos_in_three_readings_from_28():
+    """What OTP 29.1.2's socket:setopt/getopt({ip, tos}) give on a UDP socket."""
+    enc, get = sopt.lookup(A("ip"), A("tos"), Release(29))[2]
+    assert sopt.lookup(A("ip"), A("tos"), Release(27))[2][0](A("cs1")) is sopt.INVALID_VALUE
+    cases = [(A("lowdelay"), 16), (A("mincost"), 2), (A("cs1"), 32), (A("af11"), 40),
+             (A("ef"), 184), (A("le"), 4), (A("nqb"), 180), (A("cs7"), 224), (0x20, 32),
+             (m(precedence=A("priority"), tos=A("lowdelay")), 16),   # every name: 0
+             (m(precedence=7, tos=2), 228), (m(precedence=8, tos=0), 0),
+             (m(precedence=A("routine"), tos=32), 0), (m(precedence=0, tos=15), 30),
+             (m(precedence=0, tos=0, extra=1), 0)]
+    for value, native in cases:
+        assert enc(value) == native, value
+    for value in [A("default"), A("priority"), A("foo"), m(tos=A("lowdelay")),
+                  m(precedence=-1, tos=0), m(precedence=0, tos=A("foo")), (1, 2), 1 << 40]:
+        assert enc(value) is sopt.INVALID_VALUE, value
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        def read(native):
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, native)
+            return get(s, socket.IPPROTO_IP, socket.IP_TOS)
+        assert read(0) == m(native=0, tos=m(tos=A("default"), precedence=A("routine")),
+                            dscp=A("cs0"))
+        assert read(32) == m(native=32, tos=m(tos=A("default"), precedence=1), dscp=A("cs1"))
+        assert read(184) == m(native=184, tos=m(tos=12, precedence=5), dscp=A("ef"))
+        assert read(168) == m(native=168, tos=m(tos=A("throughput"), precedence=5), dscp=42)
+    finally:
+        s.close()
 
 
 @pytest.mark.parametrize("value, raw", [

@@ -36,7 +36,7 @@ them grow.
 Python's recursion limit
 ------------------------
 Python's codec uses Python frames, this one almost none; where the pure
-code would run out of frames, C must not succeed. On 3.11 to 3.13 C charges the
+code would run out of frames, C must not succeed. On 3.11 to 3.14 C charges the
 thread's recursion budget with the frames Python would be using: before it
 calls back into Python (so a fun nested in funs fails where it fails in
 Python), and, when encoding, for each container (four frames, the most the

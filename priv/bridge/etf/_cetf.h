@@ -13,13 +13,14 @@
 
 /* The thread state's count of the Python frames left (see the top of
    _cetf.c): recursion_remaining on 3.11, py_recursion_remaining from 3.12,
-   where C calls have a budget of their own. On 3.11 a call of a builtin also
-   holds one of the Python frames (BUILTIN_HOLDS_FRAME). */
+   where C calls have a budget of their own (3.14 bounds them by the C stack
+   instead, and keeps py_recursion_remaining for Python frames). On 3.11 a call
+   of a builtin also holds one of the Python frames (BUILTIN_HOLDS_FRAME). */
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
 #define FRAME_BUDGET 1
 #define FRAMES_LEFT recursion_remaining
 #define BUILTIN_HOLDS_FRAME 1
-#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+#elif PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030F0000
 #define FRAME_BUDGET 1
 #define FRAMES_LEFT py_recursion_remaining
 #define BUILTIN_HOLDS_FRAME 0

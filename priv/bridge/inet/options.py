@@ -40,6 +40,10 @@ INFINITY = atom("infinity")
 _PACKET_GETOPT_NAMES = {RAW: 0, packets.PACKET_TYPES["ssl_tls"]: atom("ssl")}
 
 
+# inet_drv's INET_DEF_BUFFER on the release that runs (follow_release).
+DEFAULT_BUFFER = 1460
+
+
 def _fail():
     raise RequestError(EINVAL)
 
@@ -76,7 +80,7 @@ class InetOptions:
         self.ptype = RAW
         self.packet_size = 0
         self.header = 0
-        self.buffer = 1460
+        self.buffer = DEFAULT_BUFFER
         self.buffer_set = False
         self.deliver_port = False
         self.exit_on_close = True
@@ -305,6 +309,8 @@ _READ_AHEAD = (_set_bool("read_ahead"), lambda o: o.read_ahead)
 def follow_release(release) -> None:
     """Know the options of that OTP release's inet_drv (bridge/release.py);
     one release per program, chosen at its start."""
+    global DEFAULT_BUFFER
+    DEFAULT_BUFFER = release.inet_default_buffer
     if release.tcp_read_ahead_option:
         LOCAL_OPTIONS["read_ahead"] = _READ_AHEAD
     else:

@@ -29,7 +29,6 @@ from . import structs as st
 EINVAL = atom("einval")
 _IFNAMSIZ = 16
 _LINGER = struct.Struct("ii")
-INET_DEF_BUFFER = 1460
 
 
 class SctpOptions:
@@ -38,10 +37,11 @@ class SctpOptions:
 
     __slots__ = ("active", "binary", "buffer", "debug")
 
-    def __init__(self, binary: bool = False, buffer: int = INET_DEF_BUFFER) -> None:
+    def __init__(self, binary: bool = False, buffer: int | None = None) -> None:
         self.active = ActiveMode(PASSIVE)
         self.binary = binary
-        self.buffer = buffer
+        # inet_start's INET_DEF_BUFFER, which TCP and UDP share (release.py).
+        self.buffer = inet_opts.DEFAULT_BUFFER if buffer is None else buffer
         self.debug = False
 
 

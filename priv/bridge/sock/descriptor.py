@@ -22,7 +22,8 @@ a port of socket.erl). The rules kept from the NIF:
   tells us, see PortProgram.watch). The owner dying closes the socket.
 - Counters (socket:info/1) are counted where the NIF counts them, quirks
   included: read_waits never moves, a partial stream write is left out of
-  write_byte, recvfrom does not touch read_pkg_max.
+  write_byte, recvfrom does not touch read_pkg_max (before OTP 28: the
+  release's own rules are named in release.py).
 
 The handle is `{'$socket', {pyinet_socket, Router, Port, Id}}`: OTP's socket
 term shape, so that `{'$socket', S, select, Ref}` patterns and socket-aware

@@ -25,6 +25,10 @@ from .descriptor import (ACCEPTING, ALREADY, BOUND, CLOSED, CONNECTED, CONNECTIN
                          LISTENING, MORE, NOT_FOUND, OK, SELECT, SELECT_SENT, STATE, UNDEFINED,
                          ZERO, Descriptor, Raise, error, invalid)
 TIMEOUT = atom("timeout")
+EINVAL = atom("einval")
+# An address the NIF could not decode, for a release that connects anyway
+# (Release.connect_undecodable_address_is_einval).
+UNDECODABLE = object()
 
 _WOULD_BLOCK = (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINPROGRESS)
 _STREAM_READ_MAX = 16 << 20
@@ -95,6 +99,8 @@ class SockSocket(Descriptor):
             return OK
         if address is None:
             raise Raise((INVALID, STATE))
+        if address is UNDECODABLE:
+            return error(EINVAL)
         err = self._kernel("connect", family, address)
         if err == 0:
             self.wstate |= CONNECTED
@@ -251,7 +257,8 @@ class SockSocket(Descriptor):
             if self.queued(self.readers, caller):
                 raise Raise((INVALID, STATE))
             if ref == ZERO:
-                return None
+                return TIMEOUT if self.program.release.poll_behind_current_reader_times_out \
+                    else None
             self.readers.append(self.new_requestor(caller, ref))
             return SELECT
         return None
@@ -264,7 +271,8 @@ class SockSocket(Descriptor):
         answer = self._check_reader(caller, ref)
         if answer is not None:
             return answer
-        if self.program.release.stream_recv_buffers:
+        release = self.program.release
+        if release.stream_recv_buffers:
             return self._recv_buffered(caller, length, flags, ref)
         bufsz = length or self.rbufsz
         self.cnt["read_tries"] += 1
@@ -280,15 +288,23 @@ class SockSocket(Descriptor):
         if read == bufsz:
             if length == 0 and self.type == socket.SOCK_STREAM:
                 return self._recv_full_maybe_done(caller, data, ref)
+            if release.recv_restarts_buffer_count:
+                self.rnumcnt = 0
             self._read_pkg_done(read)
             self._update_current_reader()
             return (OK, data)
-        if length == 0 or self.type != socket.SOCK_STREAM or ref == ZERO:
+        short = length > 0 and self.type == socket.SOCK_STREAM
+        if not short or ref == ZERO:
             self.rnumcnt = 0
             self._read_pkg_done(read)
             self._update_current_reader()
-            return (OK, data)
+            return (TIMEOUT if short and release.recv_poll_answers_timeout else OK, data)
         self.cnt["read_byte"] += read
+        if release.recv_restarts_buffer_count:
+            self.rnumcnt = 0
+        if release.read_pkg_max_counts_every_read:
+            self.read_pkg_max_cnt += read
+            self._read_pkg_max()
         self._init_current_reader(caller, ref)
         self.select_read(caller, ref)
         return (SELECT, data)
@@ -366,6 +382,9 @@ class SockSocket(Descriptor):
         self.rnumcnt += 1
         if self.rnumcnt >= self.rnum:
             self.rnumcnt = 0
+            if self.program.release.recv_counts_last_buffer_twice:
+                c["read_byte"] += len(data)
+                self.read_pkg_max_cnt += len(data)
             c["read_pkg"] += 1
             self._read_pkg_max()
             self._update_current_reader()
@@ -385,13 +404,15 @@ class SockSocket(Descriptor):
         self.read_pkg_max_cnt = 0
 
     def _recv_fail(self, caller, err: int, ref):
+        if self.program.release.recv_restarts_buffer_count:
+            self.rnumcnt = 0
         if err == errno.ECONNRESET:
             self.cnt["read_fails"] += 1
             self._recv_error_current(atom("econnreset"))
             return error(atom("econnreset"))
         if err in (errno.EAGAIN, errno.EWOULDBLOCK):
             if ref == ZERO:
-                return TIMEOUT if self.program.release.stream_recv_buffers else OK
+                return TIMEOUT if self.program.release.recv_poll_answers_timeout else OK
             self.rnumcnt = 0
             self._init_current_reader(caller, ref)
             self.select_read(caller, ref)
@@ -437,6 +458,9 @@ class SockSocket(Descriptor):
             return error(CLOSED)
         self.cnt["read_pkg"] += 1
         self.cnt["read_byte"] += len(data)
+        if self.program.release.read_pkg_max_counts_every_read and \
+                len(data) > self.cnt["read_pkg_max"]:
+            self.cnt["read_pkg_max"] = len(data)
         self._update_current_reader()
         return (OK, (sa.encode(self.domain, address), data))
 

@@ -99,6 +99,58 @@ def _get_tos(sock, level, opt):
     return _TOS_NAMES.get(v, v)
 
 
+# {ip, tos} in three readings (Release.ip_tos_three_readings): the RFC 1349
+# fields (precedence, the 4-bit TOS) and the DSCP, each by its name where it has
+# one. The NIF takes a precedence name as its IPTOS_PREC_* constant, which the
+# shift into the field pushes out: every name sets precedence 0, and a value
+# read back is named only when it is 0 (routine). Seen on 29.1.2, every value.
+_TOS_FIELD = {atom("default"): 0, atom("mincost"): 1, atom("reliability"): 2,
+              atom("throughput"): 4, atom("lowdelay"): 8}
+_TOS_FIELD_NAMES = {v: k for k, v in _TOS_FIELD.items()}
+_PRECEDENCE = {atom(name): i << 5 for i, name in enumerate(
+    ("routine", "priority", "immediate", "flash", "flashoverride", "critical_ecp",
+     "internetcontrol", "netcontrol"))}
+_DSCP = {atom(name): v for name, v in (
+    ("cs0", 0), ("le", 1), ("cs1", 8), ("af11", 10), ("af12", 12), ("af13", 14), ("cs2", 16),
+    ("af21", 18), ("af22", 20), ("af23", 22), ("cs3", 24), ("af31", 26), ("af32", 28),
+    ("af33", 30), ("cs4", 32), ("af41", 34), ("af42", 36), ("af43", 38), ("cs5", 40),
+    ("voice_admit", 44), ("nqb", 45), ("ef", 46), ("cs6", 48), ("cs7", 56))}
+_DSCP_NAMES = {v: k for k, v in _DSCP.items()}
+TOS, PRECEDENCE, NATIVE, DSCP = atom("tos"), atom("precedence"), atom("native"), atom("dscp")
+ROUTINE = atom("routine")
+
+
+def _tos_field(v, names):
+    if isinstance(v, Atom) and not isinstance(v, bool):
+        return names.get(v)
+    return v if type(v) is int and 0 <= v < (1 << 32) else None
+
+
+def _enc_tos_readings(v):
+    if isinstance(v, dict):
+        if PRECEDENCE not in v or TOS not in v:
+            return INVALID_VALUE
+        prec, tos = _tos_field(v[PRECEDENCE], _PRECEDENCE), _tos_field(v[TOS], _TOS_FIELD)
+        if prec is None or tos is None:
+            return INVALID_VALUE
+        return ((prec << 5) & 0xE0) | ((tos << 1) & 0x1E)
+    if isinstance(v, Atom) and not isinstance(v, bool) and v in _DSCP:
+        return _DSCP[v] << 2
+    return _enc_tos(v)
+
+
+def _get_tos_readings(sock, level, opt):
+    v = sock.getsockopt(level, opt)
+    prec, tos, dscp = v >> 5, (v >> 1) & 0xF, v >> 2
+    return {NATIVE: v,
+            TOS: {TOS: _TOS_FIELD_NAMES.get(tos, tos),
+                  PRECEDENCE: ROUTINE if prec == 0 else prec},
+            DSCP: _DSCP_NAMES.get(dscp, dscp)}
+
+
+TOS_READINGS = (_enc_tos_readings, _get_tos_readings)
+
+
 def _enc_pmtudisc(v):
     if isinstance(v, Atom) and not isinstance(v, bool):
         return _PMTUDISC.get(v, INVALID_VALUE)
@@ -320,6 +372,9 @@ def _build() -> dict:
 
 
 OPTIONS = _build()
+# The levels an option name takes where aliases are not (Release.
+# socket_option_levels_by_name_only): the NIF's own names.
+LEVEL_NAMES = frozenset(atom(n) for n in ("socket", "ip", "ipv6", "tcp", "udp", "sctp"))
 _KEEPALIVE_OPTIONS = {(atom(level_name), atom(name)): (socket.IPPROTO_TCP, opt, codec)
                       for level_name in protocols.aliases(socket.IPPROTO_TCP)
                       for name, (opt, codec) in _TCP_KEEPALIVE.items()}
@@ -330,9 +385,15 @@ def lookup(level, name, release=None):
     release given (the oldest when None)."""
     if not isinstance(level, Atom) or not isinstance(name, Atom):
         return None
+    if release is not None and release.socket_option_levels_by_name_only \
+            and level not in LEVEL_NAMES:
+        return None
     entry = OPTIONS.get((level, name))
     if entry is None and release is not None and release.tcp_keepalive_options:
         entry = _KEEPALIVE_OPTIONS.get((level, name))
+    if entry is not None and release is not None and release.ip_tos_three_readings \
+            and entry[:2] == (socket.IPPROTO_IP, socket.IP_TOS):
+        entry = entry[:2] + (TOS_READINGS,)
     return entry
 
 

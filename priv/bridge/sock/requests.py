@@ -17,7 +17,7 @@ from .. import addresses as sa
 from . import options as sopt
 from . import protocols
 from .descriptor import ERROR, INVALID, OK, UNDEFINED, ZERO, Raise
-from .ops import SockSocket, open_socket
+from .ops import UNDECODABLE, SockSocket, open_socket
 from .registry import lookup
 
 RAISE = atom("raise")
@@ -188,6 +188,12 @@ def sock_connect(program, call, sock, ref, address):
     if ref == UNDEFINED and address == UNDEFINED:
         return sock.connect(call.caller, None, None, None)
     a_ref(program, ref)
+    if program.release.connect_undecodable_address_is_einval:
+        try:
+            family, address = sa.decode(address)
+        except sa.BadAddress:
+            family, address = None, UNDECODABLE
+        return sock.connect(call.caller, ref, family, address)
     return sock.connect(call.caller, ref, *_address(address))
 
 
