@@ -234,7 +234,14 @@ class SendSide:
         self._busy_ended(call)
         call.reply((ERROR, TIMEOUT))
         if self.opts.send_timeout_close:
-            self._desc_close()
+            if self.opts.active.active and self.program.release.send_timeout_close_reports_closed:
+                self._closed_message()
+                if self.opts.exit_on_close:
+                    self._exit()
+                else:
+                    self._desc_close()
+            else:
+                self._desc_close()
         self._resume_blocked_sends()
 
     def _fail_busy_sender(self, reason) -> bool:
