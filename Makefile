@@ -118,7 +118,7 @@ test-erlang: build
 	@grep -E "TEST COMPLETE" logs/ct.out
 
 conformance: build
-	@$(ERL) -eval 'pyinet_conformance:main().'
+	@$(ERL) -eval 'pyinet_conformance:main(#{divergences => "docs/divergences.md"}).'
 
 # OTP's own gen_tcp suites (gen_tcp_echo/api/misc_SUITE from OTP 25.2.3's
 # kernel tests, committed in tests/otp_suites/otp) on pyinet through an inetrc.

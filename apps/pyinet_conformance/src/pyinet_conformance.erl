@@ -24,8 +24,8 @@
 -module(pyinet_conformance).
 
 %% Running.
--export([main/0, main/1, run/1, run/2, run_scenario/3, backends/0, format_report/1, show/2,
-         check_references/1]).
+-export([main/0, main/1, run/1, run/2, run_scenario/3, run_scenario/4, backends/0,
+         format_report/1, first_difference/2, show/2, check_references/1]).
 
 %% Used by scenarios.
 -export([r/1, r/2, t/1, caught/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
@@ -39,7 +39,7 @@
 -define(COLLECTOR, '$pyinet_conformance_collector').
 -define(LABEL, '$pyinet_conformance_label').
 
--type backend() :: #{name := native | pyinet, atom() => term()}.
+-type backend() :: #{name := native | pyinet | otp_socket, atom() => term()}.
 -type outcome() :: identical | {differs, term(), term()} | {documented, string()}.
 -export_type([backend/0]).
 
@@ -49,9 +49,13 @@
 backends() ->
     [#{name => native, tcp => [], udp => [], sctp => gen_sctp, socket => socket},
      #{name => pyinet, tcp => [{tcp_module, pyinet_tcp}], udp => [{udp_module, pyinet_udp}],
-       sctp => pyinet_sctp, socket => pyinet_socket}].
+       sctp => pyinet_sctp, socket => pyinet_socket},
+     %% OTP's other gen_tcp and gen_udp: gen_tcp_socket and gen_udp_socket
+     %% over the socket NIF. Compared with inet_drv, not with pyinet.
+     #{name => otp_socket, tcp => [{inet_backend, socket}], udp => [{inet_backend, socket}],
+       sctp => gen_sctp, socket => socket}].
 
--spec backend(native | pyinet) -> backend().
+-spec backend(native | pyinet | otp_socket) -> backend().
 backend(Name) ->
     hd([B || #{name := N} = B <- backends(), N =:= Name]).
 
@@ -168,17 +172,32 @@ record(Term) ->
 %% print the table and the summary, and halt with 0 only if nothing differs.
 -spec main() -> no_return().
 main() ->
+    main(#{}).
+
+%% main([Module]) runs those modules' scenarios. main(#{divergences => Path})
+%% runs the table of main/0 and also compares OTP's socket backend with
+%% inet_drv (pyinet_conformance_divergences), writing what differs to Path;
+%% the exit status still says only whether pyinet differs.
+-spec main([atom() | string()] | map()) -> no_return().
+main(#{} = Options) ->
     main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
           pyinet_conformance_tcp_otp, pyinet_conformance_udp, pyinet_conformance_socket,
-          pyinet_conformance_socket_dgram]).
-
--spec main([atom() | string()]) -> no_return().
+          pyinet_conformance_socket_dgram], Options);
 main(Args) ->
+    main(Args, #{}).
+
+main(Args, Options) ->
     Modules = [to_atom(A) || A <- Args],
     case check_references(Modules) of
         ok ->
             Results = run(Modules),
             io:format("~ts", [format_report(Results)]),
+            case Options of
+                #{divergences := Path} ->
+                    pyinet_conformance_divergences:main(Modules, Results, Path);
+                #{} ->
+                    ok
+            end,
             Differ = length([x || {_, _, {differs, _, _}} <- Results]),
             halt(case Differ of 0 -> 0; _ -> 1 end);
         {error, Module, Why} ->
@@ -253,6 +272,11 @@ compare(Module, Name, Tries) ->
 %% Run one scenario on one backend; its canonical trace.
 -spec run_scenario(module(), atom(), backend()) -> term().
 run_scenario(Module, Name, Backend) ->
+    run_scenario(Module, Name, Backend, ?SCENARIO_TIMEOUT).
+
+%% The same, ended (as `timeout`) after TimeoutMs.
+-spec run_scenario(module(), atom(), backend(), pos_integer()) -> term().
+run_scenario(Module, Name, Backend, TimeoutMs) ->
     Collector = self(),
     flush_collector(),
     {Pid, MRef} = spawn_monitor(fun() ->
@@ -261,7 +285,7 @@ run_scenario(Module, Name, Backend) ->
                                         exit({returned, Module:Name(Backend)})
                                 end),
     {Entries, Ports, End} = gather(Pid, MRef, [], [], erlang:monotonic_time(millisecond)
-                                   + ?SCENARIO_TIMEOUT),
+                                   + TimeoutMs),
     %% Let late messages of the scenario's other processes arrive.
     timer:sleep(20),
     {Late, Ports1} = drain([], Ports),
