@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from bridge import packet as packets
+from bridge.inet.options import InetOptions
 from bridge.tcp.sender import BUSY, DELAYED, EMPTY, QUEUED, TIMED_OUT, WRITE, Sender
 
 
 def sender(header=0, high=100, low=50, send_timeout_ms=None, delay=False):
-    s = Sender()
-    s.configure(header, high, low, send_timeout_ms, delay)
-    return s
+    opts = InetOptions()
+    opts.ptype = packets.packet_type(header)
+    opts.high_watermark, opts.low_watermark = high, low
+    opts.send_timeout, opts.delay_send = send_timeout_ms, delay
+    return Sender(opts)
 
 
 def queued_bytes(s):

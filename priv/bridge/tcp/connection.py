@@ -59,8 +59,7 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         self._configure_receiver()
         self.recv_call: Call | None = None
         self.recv_timer = None
-        self.sender = Sender()
-        self._configure_sender()
+        self.sender = Sender(opts)
         self._send_timer = None
         self._send_timer_at: float | None = None
         self.close_calls: list = []
@@ -126,7 +125,6 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
 
     def options_changed(self, old_active: int, old_ptype) -> None:
         self._configure_receiver()
-        self._configure_sender()
         if self.sendable and self.opts.high_watermark != self._announced_high:
             self._set_sendable(True)
         if self.exited or not self.connected:

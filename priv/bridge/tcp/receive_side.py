@@ -196,44 +196,37 @@ class ReceiveSide:
         blocking_send = self._fail_busy_sender(CLOSED)
         if not blocking_send:
             self.delayed_close_send = True
-        if not self.opts.active.active:
-            self._cancel_recv_timer()
-            self.rb.clear()
-            if self.opts.exit_on_close:
-                self._desc_close()
-            else:
-                self._select(False)
-            self._recv_error_all(CLOSED)
-        else:
-            self.rb.clear()
-            self._closed_message()
-            if self.opts.exit_on_close:
-                self._exit()
-            else:
-                self._select(False)
+        self._input_ended(CLOSED, None)
         return -1
 
     def _recv_error(self, err: int) -> int:
         """tcp_recv_error: reading failed."""
         self._set_sendable(False)
         self._fail_busy_sender(CLOSED)
+        self._input_ended(posix_atom(err), err)
+        return -1
+
+    def _input_ended(self, reason, err: int | None) -> None:
+        """What tcp_recv_closed and tcp_recv_error share: the waiting recv
+        gets {error, reason}, or the active owner {tcp_error, S, err} (an
+        error only) and {tcp_closed, S}; then the socket closes or exits
+        (exit_on_close) or merely stops reading."""
+        self.rb.clear()
         if not self.opts.active.active:
             self._cancel_recv_timer()
-            self.rb.clear()
             if self.opts.exit_on_close:
                 self._desc_close()
             else:
                 self._select(False)
-            self._recv_error_all(posix_atom(err))
+            self._recv_error_all(reason)
         else:
-            self.rb.clear()
-            self._error_message(err)
+            if err is not None:
+                self._error_message(err)
             self._closed_message()
             if self.opts.exit_on_close:
                 self._exit()
             else:
                 self._select(False)
-        return -1
 
     # -- passive recv ----------------------------------------------------------------------
 

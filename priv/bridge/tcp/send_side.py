@@ -66,11 +66,6 @@ class SendSide:
     # The policy is the Sender's (sender.py); here it meets the socket, the
     # loop's timers and the callers.
 
-    def _configure_sender(self) -> None:
-        o = self.opts
-        self.sender.configure(o.ptype.header_size, o.high_watermark, o.low_watermark,
-                              o.send_timeout, o.delay_send)
-
     def _update_writing(self) -> None:
         want = self.sock is not None and self.sender.wants_write()
         if want != self._writing:
@@ -82,7 +77,7 @@ class SendSide:
 
     def send(self, call: Call, data) -> object:
         sender = self.sender
-        if sender.busy is not None or sender.blocked:
+        if sender.must_wait:
             # A busy port suspends the next sender until it is not busy.
             sender.blocked.append((call, data))
             return DEFERRED
@@ -104,7 +99,7 @@ class SendSide:
     def _sendv(self, call: Call, data, began: float) -> object:
         sender = self.sender
         size = len(data)
-        self.stats.sent(size + sender.header_size)
+        self.stats.sent(size + self.opts.ptype.header_size)
         # What the client counted for this send while the socket was sendable.
         credit = size + SEND_COUNT_MARGIN if self.sendable else 0
         outcome = sender.offer(call, data, credit, began)
@@ -235,11 +230,7 @@ class SendSide:
         call.reply((ERROR, TIMEOUT))
         if self.opts.send_timeout_close:
             if self.opts.active.active and self.program.release.send_timeout_close_reports_closed:
-                self._closed_message()
-                if self.opts.exit_on_close:
-                    self._exit()
-                else:
-                    self._desc_close()
+                self._active_closed()
             else:
                 self._desc_close()
         self._resume_blocked_sends()
@@ -283,11 +274,7 @@ class SendSide:
         if self.opts.active.active:
             if show:
                 self._error_message(err)
-            self._closed_message()
-            if self.opts.exit_on_close:
-                self._exit()
-            else:
-                self._desc_close()
+            self._active_closed()
         else:
             self._close_check(CLOSED)
             if not caller_waiting:
@@ -297,6 +284,15 @@ class SendSide:
             if show:
                 self.delayed_econnreset = True
         return reason
+
+    def _active_closed(self) -> None:
+        """An active socket that writing closed: the owner hears
+        {tcp_closed, S}, and the port ends (exit_on_close) or the socket closes."""
+        self._closed_message()
+        if self.opts.exit_on_close:
+            self._exit()
+        else:
+            self._desc_close()
 
     def send_pending(self) -> int:
         return self.sender.queue.size

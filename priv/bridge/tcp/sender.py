@@ -13,8 +13,11 @@ The rules, from inet_drv:
 - `delay_send` holds the first send of an empty queue back until the loop has
   taken its other work, so that later sends join it (DELAYED, then `flush_delayed`).
 
-Time is passed in (`now`, in the loop's seconds). Calls are opaque here: the
-sender keeps them and hands them back; the edge replies to them.
+Time is passed in (`now`, in the loop's seconds). The options are the
+socket's own InetOptions (plain data: packet type, watermarks, send_timeout,
+delay_send), read where they apply, so that setopts has nothing to tell the
+sender. Calls are opaque here: the sender keeps them and hands them back; the
+edge replies to them.
 
 Credit is the client's count of a send it did not wait for (PROTOCOL.md, "Flow
 control"): the sender returns it when the kernel has taken the send's last byte.
@@ -41,17 +44,12 @@ EMPTY = "empty"        # nothing to write: reply ok, return the credit now
 
 
 class Sender:
-    __slots__ = ("queue", "header_size", "high_watermark", "low_watermark", "send_timeout",
-                 "delay_send", "busy", "busy_since", "deadline", "blocked", "holding",
+    __slots__ = ("opts", "queue", "busy", "busy_since", "deadline", "blocked", "holding",
                  "offered_header", "_data", "_credit")
 
-    def __init__(self) -> None:
+    def __init__(self, opts) -> None:
+        self.opts = opts  # the socket's InetOptions
         self.queue = SendQueue()
-        self.header_size = 0
-        self.high_watermark = 8192
-        self.low_watermark = 4096
-        self.send_timeout: float | None = None  # seconds; None is infinity
-        self.delay_send = False
         self.busy = None            # the caller waiting for low_watermark
         self.busy_since = 0.0       # when its send was handed over
         self.deadline: float | None = None  # when the busy caller times out
@@ -62,14 +60,6 @@ class Sender:
         self.offered_header = b""
         self._data = b""
         self._credit = 0
-
-    def configure(self, header_size: int, high_watermark: int, low_watermark: int,
-                  send_timeout_ms: int | None, delay_send: bool) -> None:
-        self.header_size = header_size
-        self.high_watermark = high_watermark
-        self.low_watermark = low_watermark
-        self.send_timeout = None if send_timeout_ms is None else send_timeout_ms / 1000.0
-        self.delay_send = delay_send
 
     def __repr__(self) -> str:
         return (f"<Sender queued={self.queue.size} busy={self.busy is not None} "
@@ -88,8 +78,9 @@ class Sender:
 
     def offer(self, call, data, credit: int, now: float) -> str:
         """One send's data, handed over at `now`; returns what to do with it."""
+        opts = self.opts
         size = len(data)
-        hsize = self.header_size
+        hsize = opts.ptype.header_size
         if hsize:
             # put_int8/16/32 in inet_drv: a length too large for the header wraps.
             header = (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
@@ -99,18 +90,19 @@ class Sender:
         if queue:
             queue.append(header)
             queue.append(data, credit)
-            if queue.size < self.high_watermark:
+            if queue.size < opts.high_watermark:
                 return QUEUED
-            if self.send_timeout == 0:
+            send_timeout = opts.send_timeout  # milliseconds; None is infinity
+            if send_timeout == 0:
                 return TIMED_OUT
             self.busy = call
             self.busy_since = now
-            if self.send_timeout is not None:
-                self.deadline = now + self.send_timeout
+            if send_timeout is not None:
+                self.deadline = now + send_timeout / 1000.0
             return BUSY
         if not size and not header:
             return EMPTY
-        if self.delay_send:
+        if opts.delay_send:
             queue.append(header)
             queue.append(data, credit)
             if self.holding:
@@ -156,7 +148,7 @@ class Sender:
 
     def release(self):
         """The busy caller, if the queue has drained to low_watermark: it gets `ok`."""
-        if self.busy is not None and self.queue.size <= self.low_watermark:
+        if self.busy is not None and self.queue.size <= self.opts.low_watermark:
             return self.leave_busy()
         return None
 
