@@ -18,7 +18,7 @@
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--define(PROTOCOL, 2).
+-define(PROTOCOL, 3).
 -define(SAMPLE, 64).
 -define(PAUSE_CHECK_MS, 20).
 -define(PAUSE_GIVE_UP_MS, 5000).
@@ -45,8 +45,8 @@
           paused = #{} :: #{pid() => {integer(), non_neg_integer()} | exempt},
           queue_high :: pos_integer(),
           queue_low :: non_neg_integer(),
-          %% Socket id -> {Id, Outstanding, HighWatermark, Busy} for the sockets
-          %% that may be sent to without waiting (see pyinet_tcp:send/2).
+          %% Socket id -> {Id, Outstanding, HighWatermark, Busy, Room} for the
+          %% sockets that may be sent to without waiting (see pyinet_tcp:send/2).
           sendable :: ets:tid()
          }).
 
@@ -108,9 +108,9 @@ await_hello(Index, Port) ->
                     Init = #{router => self(), port => Port, index => Index},
                     Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
                                                          {read_concurrency, true}]),
-                    %% With what the client adds to each send it counts there.
-                    Margin = maps:get(send_count_margin, Info),
-                    persistent_term:put({pyinet_sendable, self()}, {Sendable, Margin}),
+                    %% With how the client counts each send there.
+                    Count = maps:get(send_count, Info),
+                    persistent_term:put({pyinet_sendable, self()}, {Sendable, Count}),
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
                     {Seed, Rules} = pyinet_fault:program_state(),
                     Rules =:= [] andalso Seed =:= 0 orelse
@@ -300,8 +300,8 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         #{} ->
             State1
     end;
-control({sendable, Id, High}, #state{sendable = T} = State) ->
-    ets:insert_new(T, {Id, 0, High, 0}) orelse ets:update_element(T, Id, {3, High}),
+control({sendable, Id, High, Room}, #state{sendable = T} = State) ->
+    ets:insert_new(T, {Id, 0, High, 0, Room}) orelse ets:update_element(T, Id, [{3, High}, {5, Room}]),
     State;
 control({busy, Id, Busy}, #state{sendable = T} = State) ->
     %% The socket may have become unsendable (and left the table) since.
@@ -311,7 +311,7 @@ control({unsendable, Id}, #state{sendable = T} = State) ->
     ets:delete(T, Id),
     State;
 control({acked, Acks}, #state{sendable = T} = State) ->
-    [acked(T, Id, Bytes) || {Id, Bytes} <- Acks],
+    [acked(T, Id, Bytes, Room) || {Id, Bytes, Room} <- Acks],
     State;
 control({watch, Pid}, State) ->
     hold(Pid, watches, State);
@@ -375,9 +375,13 @@ closed_tag(pyinet_udp) -> udp_closed;
 closed_tag(pyinet_sctp) -> sctp_closed;
 closed_tag(_) -> tcp_closed.
 
-%% Credit back for a sendable socket; one that has left the table since (it is
-%% unsendable now) has nothing to count.
-acked(T, Id, Bytes) ->
+%% Credit back for a sendable socket, with the kernel's room as it is now;
+%% one that has left the table since (it is unsendable now) has nothing to
+%% count. The room first: a sender that reads between the two sees the old
+%% count with the new room, never the new count with the old room (which the
+%% bytes acked here have used).
+acked(T, Id, Bytes, Room) ->
+    _ = ets:update_element(T, Id, {5, Room}),
     try ets:update_counter(T, Id, {2, -Bytes})
     catch error:badarg -> 0
     end.

@@ -196,8 +196,10 @@ send(?SOCKET(R, P, Id), Data) ->
     end.
 
 %% Whether inet_drv would certainly answer this send `ok` at once: the socket is
-%% sendable (connected, no error, no end of input seen), not busy, and nothing
-%% is queued, or what is queued stays below the high watermark. Then the send is written
+%% sendable (connected, no error, no end of input seen) and not busy, and the
+%% send will find the queue empty (nothing is outstanding, or all that is
+%% outstanding fits in the kernel's room as the port program last reported it)
+%% or what is queued stays below the high watermark. Then the send is written
 %% to the port and not waited for; the port program counts it down as it goes
 %% out. Otherwise the send waits for the port program's answer, which follows
 %% inet_drv's rules (busy, send_timeout, errors) exactly.
@@ -205,19 +207,29 @@ can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
     case persistent_term:get({pyinet_sendable, Router}, undefined) of
         undefined ->
             false;
-        {Table, Margin} ->
-            %% Each send counts as its size plus the largest packet header the
-            %% port program may add (the hello's send_count_margin).
-            Count = Size + Margin,
-            try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}]) of
-                [Outstanding, High, Busy] ->
+        {Table, {Margin, Overhead, Segment}} ->
+            %% Each send counts as its size, the largest packet header the port
+            %% program may add, and what the kernel may charge for it beyond
+            %% its bytes (the hello's send_count).
+            Count = Size + Margin + Overhead * (1 + Size div Segment),
+            try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}, {5, 0}]) of
+                [Outstanding, High, Busy, Room] ->
                     %% Once busy, inet_drv holds every sender until the queue drains.
-                    Busy =:= 0 andalso (Outstanding =:= Count orelse Outstanding < High)
+                    Busy =:= 0 andalso
+                        (Outstanding =:= Count orelse Outstanding < High orelse Outstanding =< Room)
             catch error:badarg ->
                     false
             end
     end;
 can_send_now(_Router, _Port, _Id, _Size) ->
+    false.
+
+is_sendable(Router, Port, Id) when node(Port) =:= node() ->
+    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+        undefined -> false;
+        {Table, _} -> ets:member(Table, Id)
+    end;
+is_sendable(_Router, _Port, _Id) ->
     false.
 
 send(S, Data, _Opts) ->
@@ -309,6 +321,21 @@ fdopen(_Fd, _Opts) ->
 %%% inet.
 
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
+setopts(?SOCKET(R, P, Id), [{active, A}] = Opts) when A =:= once; A =:= true ->
+    %% What an active socket's owner calls after every message: when the
+    %% socket is sendable (connected, no error, no end of input seen) the
+    %% answer can only be ok, so it is not waited for (the program applies
+    %% it in order with everything else this process asks of it).
+    case is_sendable(R, P, Id) of
+        true ->
+            Frame = term_to_binary({pyinet, {inet_setopts, Id, Opts}}),
+            try erlang:port_command(P, Frame) of
+                true -> ok
+            catch error:badarg -> {error, einval}
+            end;
+        false ->
+            pyinet_inet:setopts(R, P, Id, Opts)
+    end;
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
     pyinet_inet:setopts(R, P, Id, Opts);
 setopts(_, Opts) ->

@@ -142,3 +142,52 @@ def test_closing_with_positive_linger_does_not_stop_the_loop(bridge):
     # The peer still gets everything, then the end of the stream.
     assert _drain(peer) == 32768
     peer.close()
+
+
+def _frames_until(bridge, want, timeout=5.0):
+    """Control frames of the program until `want(msg)` holds; returns them all."""
+    got = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = bridge.read_frame(max(0.0, deadline - time.monotonic()))
+        if frame is None:
+            break
+        dest, msg = frame
+        if dest == PYINET and type(msg) is tuple:
+            got.append(msg)
+            if want(msg):
+                return got
+    raise TimeoutError(got)
+
+
+def test_sendable_and_acks_carry_the_kernels_room(bridge):
+    """The room the client may fill without waiting (PROTOCOL.md, "Flow
+    control"): the kernel's free send buffer while nothing is queued, 0 while
+    something is."""
+    lid, port = _listen(bridge, [(atom("sndbuf"), 65536)])
+    peer = socket.create_connection(("127.0.0.1", port))
+    peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ref = bridge.new_ref()
+    bridge.write_term((ref, CALLER, (atom("tcp_accept"), lid, 1000)))
+    frames = _frames_until(bridge, lambda m: m[0] == atom("sendable"))
+    _, sid, high, room = frames[-1]
+    # SO_SNDBUF as the kernel doubles it, nothing queued yet.
+    assert high == 8192 and 65536 < room <= 2 * 65536
+    _, conn = bridge.reply_to(ref)
+    assert conn[2][2] == sid
+    # A send the client counted and did not wait for: acked with the room after it.
+    bridge.write_term((PYINET, (atom("tcp_send"), sid, b"x" * 1000)))
+    acked = _frames_until(bridge, lambda m: m[0] == atom("acked"))[-1]
+    [(acked_id, credit, room_after)] = acked[1]
+    assert acked_id == sid and credit == 1000 + 4 + 1024
+    assert 0 < room_after <= room
+    # The peer does not read: what the kernel will not take is queued, and
+    # while something is queued the room is 0, whatever the kernel has free.
+    for _ in range(64):
+        bridge.write_term((PYINET, (atom("tcp_send"), sid, b"y" * 65536)))
+    _frames_until(bridge, lambda m: m[0] == atom("busy"), timeout=10)
+    peer.settimeout(5)
+    peer.recv(65536)
+    acked = _frames_until(bridge, lambda m: m[0] == atom("acked"), timeout=10)[-1]
+    assert [room for (_, _, room) in acked[1]] == [0]
+    peer.close()

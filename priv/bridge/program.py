@@ -76,6 +76,7 @@ class PortProgram:
             "tcp_send": self._control_send,
             "resume": self._control_resume,
             "faults": self._control_faults,
+            "inet_setopts": self._control_setopts,
         }
 
     # -- life cycle -----------------------------------------------------------------
@@ -149,9 +150,16 @@ class PortProgram:
         self._acks[sid] = self._acks.get(sid, 0) + credit
 
     def _flush_acks(self) -> None:
+        """{acked, [{Id, Bytes, Room}]}: with the bytes, the kernel's room now
+        (send_side.py), after every write of this iteration."""
         if self._acks:
             acks, self._acks = self._acks, {}
-            self.control(atom("acked"), list(acks.items()))
+            sockets = self.sockets
+            out = []
+            for sid, credit in acks.items():
+                room = getattr(sockets.get(sid), "send_room", None)
+                out.append((sid, credit, room() if room is not None else 0))
+            self.control(atom("acked"), out)
 
     def watch(self, pid) -> None:
         """Ask the client to tell us ({down, Pid, Reason}) when `pid` exits."""
@@ -296,6 +304,16 @@ class PortProgram:
         self.faults.seed(seed)
         self.faults.set_rules([tuple(rule) for rule in rules if type(rule) is tuple and len(rule) == 3])
 
+    def _control_setopts(self, sid, options) -> None:
+        """An inet_setopts the client did not wait for: `{active, once | true}`
+        on a sendable socket, whose answer can only be ok (pyinet_tcp)."""
+        sock = self.sockets.get(sid) if type(sid) is int else None
+        if sock is not None and isinstance(options, list):
+            try:
+                sock.setopts(options)
+            except RequestError as exc:
+                log.warning("setopts %r on socket %d: %r", options, sid, exc.reason)
+
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)
         self._owner_flow_changed(pid)
@@ -333,11 +351,11 @@ def _caller_of(term):
 
 def hello_info(release: Release | None = None) -> dict:
     from .capabilities import transports
-    from .tcp.sender import SEND_COUNT_MARGIN
+    from .tcp.sender import SEND_COUNT_MARGIN, SKB_OVERHEAD, SKB_SEGMENT
     info = {
         atom("protocol"): PROTOCOL_VERSION,
-        # What the client adds to each send it counts (PROTOCOL.md, "Flow control").
-        atom("send_count_margin"): SEND_COUNT_MARGIN,
+        # How the client counts each send (PROTOCOL.md, "Flow control").
+        atom("send_count"): (SEND_COUNT_MARGIN, SKB_OVERHEAD, SKB_SEGMENT),
         atom("otp_release"): (release or Release()).otp,
         atom("version"): __version__.encode(),
         atom("os_pid"): os.getpid(),

@@ -29,10 +29,21 @@ from collections import deque
 
 from .sendqueue import SendQueue
 
-# The client counts each send it does not wait for as its size plus this: the
-# largest packet header (4 bytes) that this program may add, so that its count
-# is never below the queue. The hello tells the client (send_count_margin).
+# The client counts each send it does not wait for as send_count(size): its
+# size plus the largest packet header this program may add (4 bytes), so that
+# its count is never below the queue, plus what the kernel may charge the
+# socket's send buffer for it beyond its bytes (a buffer head of at most
+# SKB_OVERHEAD bytes for each SKB_SEGMENT bytes or part: measured 832 on
+# Linux 6.1), so that its count is never below what the kernel charges either
+# (send_room, in send_side.py). The hello tells the client
+# (send_count => {Margin, Overhead, Segment}).
 SEND_COUNT_MARGIN = 4
+SKB_OVERHEAD = 1024
+SKB_SEGMENT = 32768
+
+
+def send_count(size: int) -> int:
+    return size + SEND_COUNT_MARGIN + SKB_OVERHEAD * (1 + size // SKB_SEGMENT)
 
 # What `offer` decided; the edge acts on it.
 WRITE = "write"        # write header + data now, then report with wrote_at_once()
