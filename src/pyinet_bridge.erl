@@ -72,7 +72,9 @@ explain_exit(Status) ->
 %% sleep at once, for machines where every core is busy anyway).
 optional_env() ->
     [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"},
-                                               {spin_us, "PYINET_SPIN_US"}],
+                                               {spin_us, "PYINET_SPIN_US"},
+                                               {sctp_backend, "PYINET_SCTP_BACKEND"},
+                                               {sctp_encap_port, "PYINET_SCTP_ENCAP_PORT"}],
                                 {ok, Value} <- [application:get_env(pyinet, Key)]].
 
 to_string(A) when is_atom(A) -> atom_to_list(A);

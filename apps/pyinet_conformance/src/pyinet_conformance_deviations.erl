@@ -4,7 +4,7 @@
 %% the release that runs.
 -module(pyinet_conformance_deviations).
 
--export([reason/2, all/0]).
+-export([reason/2, all/0, userland/2, userland_all/0]).
 
 -spec reason(module(), atom()) -> string() | undefined.
 reason(Module, Name) ->
@@ -43,3 +43,18 @@ every_release() ->
       "path, and the driver puts the datagram there as a binary); pyinet returns "
       "{ok, {{local, Path}, 0, Data}}, what the same recv gives in list mode and what "
       "the active message says"}].
+
+%% The gen_sctp scenarios on pyinet's userland SCTP (usrsctp over UDP,
+%% {sctp_backend, userland}) against native gen_sctp on kernel SCTP: what
+%% usrsctp cannot give, each with the reason. The kernel backend's own
+%% deviations (reason/2) hold there too.
+-spec userland(module(), atom()) -> string() | undefined.
+userland(Module, Name) ->
+    case lists:keyfind({Module, Name}, 1, userland_all()) of
+        {_, Reason} -> Reason;
+        false -> reason(Module, Name)
+    end.
+
+-spec userland_all() -> [{{module(), atom()}, string()}].
+userland_all() ->
+    [].

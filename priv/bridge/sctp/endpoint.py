@@ -1,0 +1,571 @@
+"""A usrsctp socket that the SCTP socket class (socket.py) drives as it
+drives a kernel one: the methods of Python's socket object it calls
+(recvmsg, sendmsg, bind, connect_ex, listen, getsockopt, setsockopt,
+getsockname, close) and those of kernel.py (getsockopt_in, connectx,
+peeloff, bindx, local_addrs, peer_addrs), with Linux's numbers and
+structures on this side and usrsctp's on the other (rfc6458.py translates).
+Everything inet_drv decides stays in socket.py, whatever the backend.
+
+- Readiness: an eventfd stands for the usrsctp socket in epoll. It is
+  readable exactly while usrsctp has something to read (or a piece of a
+  message is held here), so the loop's level-triggered reading works
+  unchanged; the stack's upcalls and every recvmsg keep it true.
+- Addresses: local ones are the UDP sockets bound for this endpoint
+  (userland.Binding); a peer's is a path token, shown as the path's IP with
+  the SCTP port of the sockaddr_conn.
+- Options: the SCTP ones go to usrsctp (translated); socket-level and IP
+  ones to the endpoint's first UDP socket, where they do what they mean for
+  the encapsulated packets (tos, ttl, bind_to_device...) and read back as the
+  kernel answers; buffer sizes and linger go to both.
+- A message is handed out in pieces of at most the caller's size, as the
+  kernel does (MSG_EOR on the last): usrsctp is read with a larger buffer,
+  since a notification must be whole to be translated.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+import struct
+
+from . import rfc6458 as tr
+from . import structs as st
+from . import usrsctp_lib as u
+from .userland import Binding, UserlandStack
+
+_READ_CHUNK = 65536
+_SO_RCVBUF, _SO_SNDBUF, _SO_LINGER = socket.SO_RCVBUF, socket.SO_SNDBUF, socket.SO_LINGER
+_BOTH_LEVELS = {_SO_RCVBUF, _SO_SNDBUF, _SO_LINGER}
+_INT_OPTIONS = {st.NODELAY: u.NODELAY, st.AUTOCLOSE: u.AUTOCLOSE,
+                st.DISABLE_FRAGMENTS: u.DISABLE_FRAGMENTS}
+
+
+def _oserror(err: int) -> OSError:
+    return OSError(err, os.strerror(err))
+
+
+class UserlandEndpoint:
+    """One usrsctp socket (one-to-many `seqpacket` or one-to-one `stream`)."""
+
+    def __init__(self, stack: UserlandStack, family: int, kind: int, so: int | None = None,
+                 parent: "UserlandEndpoint | None" = None) -> None:
+        self.stack = stack
+        self.lib = stack.lib
+        self.family = family
+        self.type = kind
+        self.proto = st.SOL_SCTP
+        if so is None:
+            so = self.lib.socket(u.AF_CONN, kind, u.IPPROTO_SCTP, None, None, 0, None)
+            if not so:
+                raise _oserror(ctypes.get_errno() or errno.ENOMEM)
+        self.so = so
+        self.lib.set_non_blocking(so, 1)
+        self._efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._flagged = False
+        self._held = b""          # the rest of a message read from usrsctp
+        self._held_meta = None    # its (flags, anc, addr)
+        self.closed = False
+        self._owns_udp = parent is None
+        if parent is None:
+            self.udp = socket.socket(family, socket.SOCK_DGRAM)
+            self.bindings: list[Binding] = []
+            self.events = bytearray(tr.LINUX_EVENTS_SIZE)
+            self.mapped = False
+            self.default_send: dict[int, bytes] = {}
+            self.sack_delay = (200, 0x20)
+        else:
+            self.udp = parent.udp
+            self.bindings = list(parent.bindings)
+            for b in self.bindings:
+                b.refs += 1
+            self.events = bytearray(parent.events)
+            self.mapped = parent.mapped
+            self.default_send = dict(parent.default_send)
+            self.sack_delay = parent.sack_delay
+        stack.add_endpoint(so, self)
+        self._set_events()
+
+    def __repr__(self) -> str:
+        return f"<UserlandEndpoint {self.getsockname()} {len(self.bindings)} addresses>"
+
+    # -- what the loop sees ----------------------------------------------------------
+
+    def fileno(self) -> int:
+        return self._efd
+
+    def setblocking(self, flag: bool) -> None:
+        """Always non-blocking."""
+
+    def update_readiness(self) -> None:
+        if self.closed:
+            return
+        readable = bool(self._held) or bool(self.lib.get_events(self.so) & u.SCTP_EVENT_READ)
+        if readable and not self._flagged:
+            os.eventfd_write(self._efd, 1)
+            self._flagged = True
+        elif not readable and self._flagged:
+            try:
+                os.eventfd_read(self._efd)
+            except BlockingIOError:
+                pass
+            self._flagged = False
+
+    # -- addresses -----------------------------------------------------------------
+
+    def _to_python(self, ip: str, port: int) -> tuple:
+        if ip.startswith("::ffff:") and "." in ip and not self.mapped:
+            return (ip[7:], port)
+        if ":" in ip:
+            return (ip, port, 0, 0)
+        if self.family == socket.AF_INET6 and self.mapped:
+            return ("::ffff:" + ip, port, 0, 0)
+        return (ip, port)
+
+    def _peer(self, raw: bytes) -> tuple | None:
+        """A usrsctp sockaddr_conn as Python's address of the peer."""
+        port, token = u.parse_sockaddr_conn(raw)
+        path = self.stack.paths.get(token)
+        if path is None:
+            return None
+        return self._to_python(path.remote[0], port)
+
+    def to_linux(self, raw: bytes) -> bytes:
+        """A usrsctp sockaddr (in a structure) as Linux's sockaddr_storage."""
+        peer = self._peer(raw)
+        if peer is None:
+            return bytes(st.SOCKADDR_STORAGE)
+        return _linux_sockaddr(peer)
+
+    def to_conn(self, raw: bytes) -> bytes:
+        """A Linux sockaddr_storage naming a peer as usrsctp's sockaddr_conn."""
+        family = struct.unpack_from("=H", raw, 0)[0]
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            return bytes(128)
+        (ip, port) = st.unpack_sockaddr(raw)
+        text = _ip_text(ip)
+        token = self._token_for(text, port)
+        return u.sockaddr_conn(port, token).ljust(128, b"\0")
+
+    def _token_for(self, ip: str, port: int) -> int:
+        wanted = {ip, "::ffff:" + ip}
+        udp_ports = {port, self.stack.encap_port}
+        for b in self.bindings:
+            for token in b.tokens:
+                path = self.stack.paths.get(token)
+                if path is not None and path.remote[0] in wanted and path.remote[1] in udp_ports:
+                    return token
+        return 0
+
+    def getsockname(self):
+        if self.bindings:
+            return self.bindings[0].address
+        return self.udp.getsockname()
+
+    def getpeername(self):
+        addrs = self.peer_addrs_python(0)
+        if not addrs:
+            raise _oserror(errno.ENOTCONN)
+        return addrs[0]
+
+    def peer_addrs_python(self, assoc_id: int) -> list:
+        ptr = ctypes.c_void_p()
+        n = self.lib.getpaddrs(self.so, assoc_id & 0xFFFFFFFF, ctypes.byref(ptr))
+        if n < 0:
+            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+        out = []
+        try:
+            for i in range(n):
+                raw = ctypes.string_at(ptr.value + i * u.SOCKADDR_CONN.size, u.SOCKADDR_CONN.size)
+                peer = self._peer(raw)
+                if peer is not None:
+                    out.append(peer)
+        finally:
+            if n > 0:
+                self.lib.freepaddrs(ptr)
+        return out
+
+    def peer_addrs(self, assoc_id: int) -> list:
+        """sctp_getpaddrs, as kernel.peer_addrs: [{IP, Port}]."""
+        return [st.python_address(a) for a in self.peer_addrs_python(assoc_id)]
+
+    def local_addrs(self, assoc_id: int) -> list:
+        """sctp_getladdrs: the addresses this endpoint is bound to."""
+        if assoc_id and not self.peer_addrs_python(assoc_id):
+            raise _oserror(errno.EINVAL)
+        return [st.python_address(b.address) for b in self.bindings]
+
+    # -- binding and associations --------------------------------------------------------
+
+    def bind(self, address: tuple) -> None:
+        if self.bindings:
+            raise _oserror(errno.EINVAL)
+        binding = self.stack.bind(self.udp, address)
+        binding.refs += 1
+        self.bindings.append(binding)
+        port = binding.address[1]
+        if self.lib.bind(self.so, u.sockaddr_conn(port, 0), u.SOCKADDR_CONN.size) < 0:
+            err = ctypes.get_errno() or errno.EADDRINUSE
+            self.bindings.clear()
+            self.stack.release(binding, False)
+            self.udp = socket.socket(self.family, socket.SOCK_DGRAM)
+            raise _oserror(err)
+
+    def _autobind(self) -> None:
+        if not self.bindings:
+            self.bind(("::", 0, 0, 0) if self.family == socket.AF_INET6 else ("0.0.0.0", 0))
+
+    def bindx(self, packed: bytes, add: bool = True) -> None:
+        for addr in _unpack_linux_list(packed):
+            python = _python_of(addr)
+            if add:
+                if not self.bindings:
+                    self.bind(python)
+                    continue
+                port = self.bindings[0].address[1]
+                if python[1] not in (0, port):
+                    raise _oserror(errno.EINVAL)
+                sock = socket.socket(self.family, socket.SOCK_DGRAM)
+                try:
+                    binding = self.stack.bind(sock, (python[0], port) + tuple(python[2:]))
+                except OSError:
+                    sock.close()
+                    raise
+                binding.refs += 1
+                self.bindings.append(binding)
+            else:
+                for b in self.bindings[1:]:
+                    if _ip_text(st.python_address(b.address)[0]) == _ip_text(
+                            st.python_address(python)[0]):
+                        self.bindings.remove(b)
+                        self.stack.release(b, False)
+                        break
+                else:
+                    raise _oserror(errno.EINVAL)
+
+    def _conn_address(self, python: tuple) -> bytes:
+        ip, port = python[0], python[1]
+        binding = self._binding_for(ip)
+        token = self.stack.path(binding, (ip, self.stack.remote_udp_port(port)))
+        return u.sockaddr_conn(port, token)
+
+    def _binding_for(self, ip: str) -> Binding:
+        want6 = ":" in ip
+        for b in self.bindings:
+            if (b.family == socket.AF_INET6) == want6:
+                return b
+        return self.bindings[0]
+
+    def connect_ex(self, address: tuple) -> int:
+        try:
+            self._autobind()
+        except OSError as exc:
+            return exc.errno
+        conn = self._conn_address(address)
+        if self.lib.connect(self.so, conn, len(conn)) < 0:
+            return ctypes.get_errno()
+        return 0
+
+    def connectx(self, packed: bytes) -> tuple[int, int]:
+        """sctp_connectx. usrsctp 0.9.5's connectx takes no AF_CONN address, so
+        the association starts with connect to the first address; the others
+        are not added as paths (a deviation: no multihoming toward a peer)."""
+        try:
+            self._autobind()
+        except OSError as exc:
+            return exc.errno, 0
+        addrs = _unpack_linux_list(packed)
+        if not addrs:
+            return errno.EINVAL, 0
+        conn = self._conn_address(_python_of(addrs[0]))
+        if self.lib.connect(self.so, conn, len(conn)) < 0:
+            err = ctypes.get_errno()
+            if err != errno.EINPROGRESS:
+                return err, 0
+        return errno.EINPROGRESS, self.lib.getassocid(self.so, conn)
+
+    def listen(self, backlog: int) -> None:
+        if self.lib.listen(self.so, backlog) < 0:
+            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+
+    def peeloff(self, assoc_id: int) -> "UserlandEndpoint":
+        so = self.lib.peeloff(self.so, assoc_id & 0xFFFFFFFF)
+        if not so:
+            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+        return UserlandEndpoint(self.stack, self.family, socket.SOCK_STREAM, so=so, parent=self)
+
+    # -- data -------------------------------------------------------------------------
+
+    def sendmsg(self, buffers, ancdata=(), flags=0, address=None) -> int:
+        data = b"".join(bytes(b) for b in buffers)
+        sri = None
+        for level, kind, value in ancdata:
+            if level == st.SOL_SCTP and kind == st.SCTP_SNDRCV:
+                sri = bytes(value)
+        if sri is None:
+            sri = st.SNDRCVINFO.pack(0, 0, 0, 0, 0, 0, 0, 0, 0)
+        spa = tr.sendv_spa(sri)
+        n = self.lib.sendv(self.so, data, len(data), None, 0, spa, len(spa), u.SENDV_SPA, 0)
+        err = ctypes.get_errno() if n < 0 else 0
+        self.stack.settle()
+        if n < 0:
+            if err in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise BlockingIOError(err, os.strerror(err))
+            raise _oserror(err)
+        return n
+
+    def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0):
+        if not self._held:
+            self._read_message()
+        bufsize = max(bufsize, 1)
+        piece, self._held = self._held[:bufsize], self._held[bufsize:]
+        mflags, anc, addr = self._held_meta
+        if self._held:
+            mflags &= ~st.MSG_EOR
+        self.update_readiness()
+        return piece, anc, mflags, addr
+
+    def _read_message(self) -> None:
+        """One read from usrsctp: a whole message, or what has come of it."""
+        buf = ctypes.create_string_buffer(_READ_CHUNK)
+        frm = ctypes.create_string_buffer(128)
+        frmlen = ctypes.c_uint32(128)
+        info = ctypes.create_string_buffer(u.RCVINFO.size)
+        infolen = ctypes.c_uint32(u.RCVINFO.size)
+        infotype = ctypes.c_uint(0)
+        mflags = ctypes.c_int(0)
+        n = self.lib.recvv(self.so, buf, _READ_CHUNK, frm, ctypes.byref(frmlen), info,
+                           ctypes.byref(infolen), ctypes.byref(infotype), ctypes.byref(mflags))
+        if n < 0:
+            err = ctypes.get_errno()
+            self.update_readiness()
+            if err in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise BlockingIOError(err, os.strerror(err))
+            raise _oserror(err)
+        data = buf.raw[:n]
+        raw_flags = mflags.value
+        flags = st.MSG_EOR if raw_flags & u.MSG_EOR else 0
+        addr = self._peer(frm.raw)
+        anc = []
+        if raw_flags & u.MSG_NOTIFICATION:
+            while not raw_flags & u.MSG_EOR:
+                more, raw_flags = self._read_more()
+                data += more
+            translated = tr.notification(data, self.to_linux)
+            if translated is None:
+                # A kind Linux would not send: read the next one instead.
+                self._held, self._held_meta = b"", None
+                return self._read_message()
+            data = translated
+            flags = st.MSG_NOTIFICATION | st.MSG_EOR
+        elif infotype.value == u.RECVV_RCVINFO and self.events[0]:
+            anc.append((st.SOL_SCTP, st.SCTP_SNDRCV, tr.sndrcvinfo(info.raw)))
+        if n == 0 and not raw_flags:
+            # The one-to-one peer shut down: the kernel's zero-length read.
+            flags = 0
+        self._held = data
+        self._held_meta = (flags, anc, addr)
+
+    def _read_more(self) -> tuple[bytes, int]:
+        buf = ctypes.create_string_buffer(_READ_CHUNK)
+        mflags = ctypes.c_int(0)
+        n = self.lib.recvv(self.so, buf, _READ_CHUNK, None, None, None, None, None,
+                           ctypes.byref(mflags))
+        if n < 0:
+            return b"", u.MSG_EOR
+        return buf.raw[:n], mflags.value
+
+    # -- options ------------------------------------------------------------------------
+
+    def setsockopt(self, level: int, optname: int, value) -> None:
+        if level != st.SOL_SCTP:
+            self.udp.setsockopt(level, optname, value)
+            if level == socket.SOL_SOCKET and optname in _BOTH_LEVELS:
+                raw = struct.pack("=i", value) if isinstance(value, int) else bytes(value)
+                self._usr_set(u.SOL_SOCKET, optname, raw)
+            return
+        raw = struct.pack("=i", value) if isinstance(value, int) else bytes(value)
+        if optname == st.I_WANT_MAPPED_V4_ADDR:
+            # How this endpoint shows an IPv4 peer of an IPv6 socket: ours
+            # to decide, usrsctp's AF_CONN addresses have no family.
+            self.mapped = struct.unpack("=i", raw[:4])[0] != 0
+        elif optname in _INT_OPTIONS:
+            self._usr_set(u.IPPROTO_SCTP, _INT_OPTIONS[optname], raw[:4])
+        elif optname == st.RTOINFO:
+            self._usr_set(u.IPPROTO_SCTP, u.RTOINFO, raw)
+        elif optname == st.ASSOCINFO:
+            self._usr_set(u.IPPROTO_SCTP, u.ASSOCINFO, tr.assocparams_to_usrsctp(raw))
+        elif optname == st.INITMSG:
+            self._usr_set(u.IPPROTO_SCTP, u.INITMSG, raw)
+        elif optname in (st.PRIMARY_ADDR, st.SET_PEER_PRIMARY_ADDR):
+            target = u.PRIMARY_ADDR if optname == st.PRIMARY_ADDR else u.SET_PEER_PRIMARY_ADDR
+            self._usr_set(u.IPPROTO_SCTP, target, tr.prim_to_usrsctp(raw, self.to_conn))
+        elif optname == st.ADAPTATION_LAYER:
+            self._usr_set(u.IPPROTO_SCTP, u.ADAPTATION_LAYER, raw[:4])
+        elif optname == st.PEER_ADDR_PARAMS:
+            params, sackdelay, sack_flags = tr.paddrparams_to_usrsctp(raw, self.to_conn)
+            self._usr_set(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params)
+            if sack_flags:
+                delay = 0 if sack_flags & 0x40 else (sackdelay or self.sack_delay[0])
+                self._usr_set(u.IPPROTO_SCTP, u.DELAYED_SACK,
+                              u.SACK_INFO.pack(struct.unpack_from("=I", raw, 0)[0], delay, 0))
+                self.sack_delay = (delay or self.sack_delay[0], sack_flags)
+        elif optname == st.DEFAULT_SEND_PARAM:
+            assoc = st.SNDRCVINFO.unpack(raw)[8]
+            if assoc and self.type == socket.SOCK_SEQPACKET and not self._assoc_exists(assoc):
+                raise _oserror(errno.EINVAL)
+            self.default_send[assoc] = raw
+        elif optname == st.EVENTS:
+            self.events = bytearray(raw[:tr.LINUX_EVENTS_SIZE].ljust(tr.LINUX_EVENTS_SIZE, b"\0"))
+            self._set_events()
+        elif optname == st.MAXSEG:
+            self._usr_set(u.IPPROTO_SCTP, u.MAXSEG,
+                          u.ASSOC_VALUE.pack(0, struct.unpack("=i", raw[:4])[0] & 0xFFFFFFFF))
+        else:
+            raise _oserror(errno.ENOPROTOOPT)
+
+    def _set_events(self) -> None:
+        on = struct.pack("=i", 1 if self.events[0] else 0)
+        self._usr_set(u.IPPROTO_SCTP, u.RECVRCVINFO, on, check=False)
+        for i, kind in enumerate(tr.EVENT_TYPES):
+            if kind is not None:
+                self._usr_set(u.IPPROTO_SCTP, u.EVENT,
+                              u.EVENT_S.pack(0, kind, 1 if self.events[i] else 0), check=False)
+
+    def _assoc_exists(self, assoc: int) -> bool:
+        try:
+            return bool(self.peer_addrs_python(assoc))
+        except OSError:
+            return False
+
+    def _usr_set(self, level: int, optname: int, raw: bytes, check: bool = True) -> None:
+        if self.lib.setsockopt(self.so, level, optname, raw, len(raw)) < 0 and check:
+            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+
+    def _usr_get(self, level: int, optname: int, data: bytes, size: int) -> bytes:
+        buf = ctypes.create_string_buffer(bytes(data).ljust(size, b"\0"), size)
+        length = ctypes.c_uint32(size)
+        if self.lib.getsockopt(self.so, level, optname, buf, ctypes.byref(length)) < 0:
+            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+        return buf.raw[:length.value]
+
+    def getsockopt(self, level: int, optname: int, buflen: int = 0):
+        if level != st.SOL_SCTP:
+            if buflen:
+                return self.udp.getsockopt(level, optname, buflen)
+            return self.udp.getsockopt(level, optname)
+        if optname == st.I_WANT_MAPPED_V4_ADDR:
+            return int(self.mapped) if not buflen else struct.pack("=i", int(self.mapped))
+        if optname in _INT_OPTIONS:
+            value = struct.unpack("=i", self._usr_get(u.IPPROTO_SCTP, _INT_OPTIONS[optname],
+                                                      b"", 4)[:4])[0]
+            return value if not buflen else struct.pack("=i", value)
+        if optname == st.MAXSEG:
+            value = u.ASSOC_VALUE.unpack(self._usr_get(u.IPPROTO_SCTP, u.MAXSEG,
+                                                       bytes(8), 8))[1]
+            return value if not buflen else struct.pack("=i", value)
+        if optname == st.INITMSG:
+            return self._usr_get(u.IPPROTO_SCTP, u.INITMSG, b"", 8)
+        if optname == st.ADAPTATION_LAYER:
+            return self._usr_get(u.IPPROTO_SCTP, u.ADAPTATION_LAYER, b"", 4)
+        if optname == st.EVENTS:
+            return bytes(self.events)[:buflen or tr.LINUX_EVENTS_SIZE]
+        raise _oserror(errno.ENOPROTOOPT)
+
+    def getsockopt_in(self, optname: int, data: bytes, size: int | None = None) -> bytes:
+        """kernel.getsockopt_in: an SCTP option read with input in its buffer."""
+        if optname == st.RTOINFO:
+            raw = bytearray(self._usr_get(u.IPPROTO_SCTP, u.RTOINFO, data, 16))
+            return bytes(raw)
+        if optname == st.ASSOCINFO:
+            assoc = st.ASSOCPARAMS_S.unpack(data)[0]
+            raw = self._usr_get(u.IPPROTO_SCTP, u.ASSOCINFO,
+                                u.ASSOCPARAMS.pack(assoc & 0xFFFFFFFF, 0, 0, 0, 0, 0), 20)
+            return tr.assocparams_to_linux(raw)
+        if optname in (st.PRIMARY_ADDR, st.SET_PEER_PRIMARY_ADDR):
+            target = u.PRIMARY_ADDR if optname == st.PRIMARY_ADDR else u.SET_PEER_PRIMARY_ADDR
+            assoc = st.PRIM_S.unpack(data)[0]
+            raw = self._usr_get(u.IPPROTO_SCTP, target,
+                                u.SETPRIM.pack(bytes(128), assoc & 0xFFFFFFFF), u.SETPRIM.size)
+            return tr.prim_to_linux(raw, self.to_linux)
+        if optname == st.PEER_ADDR_PARAMS:
+            params, _, _ = tr.paddrparams_to_usrsctp(data, self.to_conn)
+            raw = self._usr_get(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params, u.PADDRPARAMS.size)
+            return tr.paddrparams_to_linux(raw, self.to_linux, *self.sack_delay)
+        if optname == st.DEFAULT_SEND_PARAM:
+            assoc = st.SNDRCVINFO.unpack(data)[8]
+            if assoc and self.type == socket.SOCK_SEQPACKET and not self._assoc_exists(assoc):
+                raise _oserror(errno.EINVAL)
+            raw = self.default_send.get(assoc, self.default_send.get(0))
+            if raw is None:
+                return st.SNDRCVINFO.pack(0, 0, 0, 0, 0, 0, 0, 0, assoc)
+            fields = list(st.SNDRCVINFO.unpack(raw))
+            fields[8] = assoc
+            return st.SNDRCVINFO.pack(*fields)
+        if optname == st.STATUS:
+            assoc = st.STATUS_S.unpack(data)[0]
+            raw = self._usr_get(u.IPPROTO_SCTP, u.STATUS, struct.pack("=I", assoc & 0xFFFFFFFF),
+                                u.STATUS_S.size + u.PADDRINFO.size)
+            return tr.status_to_linux(raw, self.to_linux)
+        if optname == st.GET_PEER_ADDR_INFO:
+            assoc, addr = struct.unpack_from("=i128s", data, 0)
+            query = u.PADDRINFO.pack(self.to_conn(addr), assoc & 0xFFFFFFFF, 0, 0, 0, 0, 0)
+            raw = self._usr_get(u.IPPROTO_SCTP, u.GET_PEER_ADDR_INFO, query, u.PADDRINFO.size)
+            return tr.paddrinfo_to_linux(raw, self.to_linux)
+        raise _oserror(errno.EINVAL)
+
+    # -- teardown ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        # A socket that has exchanged packets may have associations shutting
+        # down in the stack after usrsctp_close: its addresses stay a while.
+        linger = any(b.tokens for b in self.bindings)
+        self.stack.remove_endpoint(self.so)
+        self.lib.close(self.so)
+        self.stack.settle()
+        for b in self.bindings:
+            self.stack.release(b, linger)
+        if self._owns_udp and not self.bindings:
+            self.udp.close()
+        self.bindings = []
+        try:
+            os.close(self._efd)
+        except OSError:
+            pass
+
+
+def _ip_text(ip) -> str:
+    if isinstance(ip, str):
+        return ip
+    if len(ip) == 4:
+        return "%d.%d.%d.%d" % ip
+    return socket.inet_ntop(socket.AF_INET6, struct.pack("!8H", *ip))
+
+
+def _python_of(erlang_addr) -> tuple:
+    ip, port = erlang_addr
+    text = _ip_text(ip)
+    return (text, port, 0, 0) if ":" in text else (text, port)
+
+
+def _linux_sockaddr(python: tuple) -> bytes:
+    ip, port = st.python_address(python)
+    family = socket.AF_INET if len(ip) == 4 else socket.AF_INET6
+    return st.pack_sockaddr(family, (ip, port))
+
+
+def _unpack_linux_list(packed: bytes) -> list:
+    """sockaddr_in/in6 back to back (what sctp_bindx and connectx take) as
+    Erlang {IP, Port}."""
+    out = []
+    offset = 0
+    while offset + 2 <= len(packed):
+        family = struct.unpack_from("=H", packed, offset)[0]
+        size = 16 if family == socket.AF_INET else 28
+        out.append(st.unpack_sockaddr(packed[offset:offset + size]))
+        offset += size
+    return out

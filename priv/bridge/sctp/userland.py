@@ -1,0 +1,260 @@
+"""The userland SCTP stack (usrsctp) inside the port program's one event loop.
+
+Theory of operation.
+- usrsctp runs without threads (usrsctp_init_nothreads): nothing in it runs
+  unless we call it, so nothing races the loop and no lock is ever held
+  across a Python callback. The loop drives its timers: while any userland
+  socket exists (or a closed one's associations may still be shutting down),
+  a 10 ms tick calls usrsctp_handle_timers with the milliseconds that
+  passed. 10 ms is the granularity of usrsctp's own timer thread, which this
+  tick replaces; idle, the tick stops.
+- Its sockets are AF_CONN: the stack never touches the network. A packet it
+  sends comes out through conn_output(addr, bytes), where `addr` is a token
+  of ours that names a *path*: one of our UDP sockets and a peer's IP and UDP
+  port. We send the bytes there as one UDP datagram: SCTP over UDP (RFC
+  6951), which Linux's kernel SCTP speaks too (net.sctp.udp_port,
+  net.sctp.encap_port). A datagram read from one of our UDP sockets goes in
+  through usrsctp_conninput with the token of the path it came by; the stack
+  finds the association by its own header (ports and verification tag).
+  AF_CONN names a path by one token on both ends, so a token is our local
+  socket and the remote address together, and every token is registered as
+  one of the stack's addresses.
+- UDP sockets ("bindings") are the endpoints' local addresses: binding a
+  userland socket to {IP, Port} binds a UDP socket to the same IP and port,
+  so the kernel's UDP port space gives out and checks the ports (eaddrinuse,
+  reuseaddr) across every process on the host, and two port programs
+  reach each other with nothing shared. A peer's UDP port is its SCTP port,
+  unless the application key `sctp_encap_port` (PYINET_SCTP_ENCAP_PORT) names
+  the one all peers listen on, as a kernel peer's net.sctp.udp_port does
+  (9899 by RFC 6951); replies go where the peer's packets came from.
+- Callbacks from C (conn_output, the socket upcalls) never block and never
+  call back into usrsctp: conn_output does one non-blocking sendto, an
+  upcall only notes the socket, and the loop settles the noted sockets'
+  readiness after the C call returned (endpoint.py turns it into an eventfd
+  that epoll watches like any socket).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import logging
+import os
+import socket
+
+from . import usrsctp_lib as u
+
+log = logging.getLogger("bridge.sctp.userland")
+
+TICK = 0.010          # seconds: usrsctp's own timer granularity
+READ_DATAGRAMS = 64   # datagrams read from one UDP socket per readiness event
+DRAIN_SECONDS = 3.0   # how long a closed socket's addresses stay open for its shutdowns
+MAX_DATAGRAM = 65536
+
+
+class Binding:
+    """One UDP socket: a local address of userland SCTP endpoints."""
+
+    __slots__ = ("family", "sock", "fd", "address", "refs", "tokens")
+
+    def __init__(self, family: int, sock: socket.socket) -> None:
+        self.family = family
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.address = sock.getsockname()
+        self.refs = 0
+        self.tokens: set[int] = set()
+
+    def __repr__(self) -> str:
+        return f"<Binding {self.address} refs={self.refs}>"
+
+
+class Path:
+    __slots__ = ("token", "binding", "remote")
+
+    def __init__(self, token: int, binding: Binding, remote: tuple) -> None:
+        self.token = token
+        self.binding = binding
+        self.remote = remote   # (ip text, UDP port)
+
+
+_stack: "UserlandStack | None" = None
+
+
+def stack_for(loop) -> "UserlandStack":
+    """The process's one stack (usrsctp can be started once per process)."""
+    global _stack
+    if _stack is None:
+        _stack = UserlandStack(loop)
+    return _stack
+
+
+def available() -> bool:
+    return u.load() is not None
+
+
+class UserlandStack:
+    def __init__(self, loop) -> None:
+        lib = u.load()
+        if lib is None:
+            raise OSError(errno.EPROTONOSUPPORT, u.load_error() or "libusrsctp not found")
+        self.lib = lib
+        self.loop = loop
+        self.encap_port = int(os.environ.get("PYINET_SCTP_ENCAP_PORT", "0") or 0)
+        self.paths: dict[int, Path] = {}
+        self._path_of: dict[tuple, int] = {}
+        self._next_token = 0x10000
+        self.endpoints: dict[int, object] = {}   # usrsctp socket pointer -> endpoint
+        self._noted: set[int] = set()
+        self._settle_due = False
+        self._draining: dict[tuple, tuple] = {}  # (family, address) -> (binding, timer)
+        self._tick_timer = None
+        self._last_tick = 0.0
+        self.sent = self.received = 0
+        # Kept referenced: C holds these pointers for the life of the process.
+        self._conn_output = u.CONN_OUTPUT(self._on_conn_output)
+        self._upcall = u.UPCALL(self._on_upcall)
+        self.upcall_pointer = ctypes.cast(self._upcall, ctypes.c_void_p)
+        lib.init_nothreads(0, ctypes.cast(self._conn_output, ctypes.c_void_p), None)
+        for name, value in u.LINUX_SYSCTLS.items():
+            lib.sysctl(name, value)
+
+    # -- callbacks from C: note, never block, never re-enter -------------------------
+
+    def _on_conn_output(self, addr, buf, length, tos, set_df) -> int:
+        path = self.paths.get(addr)
+        if path is None:
+            return errno.EHOSTUNREACH
+        try:
+            path.binding.sock.sendto(ctypes.string_at(buf, length), path.remote)
+        except OSError as exc:
+            # A full socket buffer or an unreachable peer is a lost packet,
+            # which SCTP retransmits; it never waits here.
+            log.debug("conn_output to %s: %s", path.remote, exc)
+            return 0
+        self.sent += 1
+        return 0
+
+    def _on_upcall(self, so, arg, flags) -> None:
+        self._noted.add(so)
+        if not self._settle_due:
+            self._settle_due = True
+            self.loop.call_soon(self.settle)
+
+    def settle(self) -> None:
+        """After the C call that made them: the noted endpoints' readiness."""
+        self._settle_due = False
+        noted, self._noted = self._noted, set()
+        for so in noted:
+            ep = self.endpoints.get(so)
+            if ep is not None:
+                ep.update_readiness()
+
+    # -- endpoints -------------------------------------------------------------------
+
+    def add_endpoint(self, so: int, endpoint) -> None:
+        self.endpoints[so] = endpoint
+        self.lib.set_upcall(so, self.upcall_pointer, None)
+        self._start_ticking()
+
+    def remove_endpoint(self, so: int) -> None:
+        self.endpoints.pop(so, None)
+
+    # -- bindings (UDP sockets) and paths ---------------------------------------------
+
+    def bind(self, sock: socket.socket, address: tuple) -> Binding:
+        """Bind this UDP socket (a new endpoint's) to `address`; a closed
+        endpoint's draining socket on the same address gives way first."""
+        key = (sock.family, address[0], address[1])
+        drained = self._draining.pop(key, None)
+        if drained is not None:
+            drained[1].cancel()
+            self._close_binding(drained[0])
+        sock.bind(address)
+        sock.setblocking(False)
+        binding = Binding(sock.family, sock)
+        self.loop.add_reader(binding.fd, lambda: self._on_datagrams(binding))
+        return binding
+
+    def release(self, binding: Binding, linger: bool) -> None:
+        """An endpoint stops using a binding; the last one closes it, after a
+        while when associations may still be shutting down through it."""
+        binding.refs -= 1
+        if binding.refs > 0:
+            return
+        if not linger:
+            self._close_binding(binding)
+            return
+        key = (binding.family, binding.address[0], binding.address[1])
+        timer = self.loop.call_later(DRAIN_SECONDS, self._drained, key)
+        self._draining[key] = (binding, timer)
+
+    def _drained(self, key) -> None:
+        entry = self._draining.pop(key, None)
+        if entry is not None:
+            self._close_binding(entry[0])
+
+    def _close_binding(self, binding: Binding) -> None:
+        self.loop.forget(binding.fd)
+        for token in binding.tokens:
+            path = self.paths.pop(token, None)
+            if path is not None:
+                self._path_of.pop((id(binding), path.remote), None)
+                self.lib.deregister_address(token)
+        binding.tokens.clear()
+        try:
+            binding.sock.close()
+        except OSError:
+            pass
+
+    def path(self, binding: Binding, remote: tuple) -> int:
+        """The token of the path from this binding to remote (IP text, UDP port)."""
+        key = (id(binding), remote)
+        token = self._path_of.get(key)
+        if token is None:
+            self._next_token += 1
+            token = self._next_token
+            self._path_of[key] = token
+            self.paths[token] = Path(token, binding, remote)
+            binding.tokens.add(token)
+            self.lib.register_address(token)
+        return token
+
+    def remote_udp_port(self, sctp_port: int) -> int:
+        return self.encap_port or sctp_port
+
+    # -- input -------------------------------------------------------------------------
+
+    def _on_datagrams(self, binding: Binding) -> None:
+        conninput = self.lib.conninput
+        for _ in range(READ_DATAGRAMS):
+            try:
+                data, source = binding.sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                # An ICMP error of an earlier send: SCTP's timers handle it.
+                log.debug("udp %s: %s", binding.address, exc)
+                continue
+            self.received += 1
+            if len(data) < 12:
+                continue
+            conninput(self.path(binding, (source[0], source[1])), data, len(data), 0)
+
+    # -- timers ------------------------------------------------------------------------
+
+    def _start_ticking(self) -> None:
+        if self._tick_timer is None:
+            self._last_tick = self.loop.time()
+            self._tick_timer = self.loop.call_later(TICK, self._tick)
+
+    def _tick(self) -> None:
+        now = self.loop.time()
+        elapsed = int((now - self._last_tick) * 1000)
+        if elapsed > 0:
+            self._last_tick += elapsed / 1000
+            self.lib.handle_timers(elapsed)
+        if self.endpoints or self._draining:
+            self._tick_timer = self.loop.call_later(TICK, self._tick)
+        else:
+            self._tick_timer = None
