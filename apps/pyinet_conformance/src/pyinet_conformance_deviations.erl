@@ -57,4 +57,33 @@ userland(Module, Name) ->
 
 -spec userland_all() -> [{{module(), atom()}, string()}].
 userland_all() ->
-    [].
+    Multihoming = "usrsctp's AF_CONN addresses carry no IP address in INIT and INIT ACK, and "
+        "usrsctp 0.9.5 takes none in connectx: an association has one path, the one it was "
+        "started on (connectx uses the first address), and a multihomed peer's other "
+        "addresses are not learned, so there is no second path to report or confirm",
+    Mtu = "usrsctp has no path MTU discovery over AF_CONN: every path has 1280 bytes (the "
+        "IPv6 minimum, safe on any network carrying the UDP), so sctp_status, "
+        "sctp_get_peer_addr_info and sctp_peer_addr_params read 1268 (fragmentation point "
+        "1252) where Linux reads the loopback's 65532",
+    [{{pyinet_conformance_sctp, connect_bad_args},
+      "connect to port 0 (a sockaddr map without a port): usrsctp refuses it at once with "
+      "einval; Linux sends the INIT, which is answered with an ABORT: cant_assoc"},
+     {{pyinet_conformance_sctp, connectx_init_multihomed}, Multihoming},
+     {{pyinet_conformance_sctp, event_paddr_change}, Multihoming},
+     {{pyinet_conformance_sctp, connect_from_used_port},
+      "two userland one-to-many sockets cannot share a port: with reuseaddr the UDP sockets "
+      "bind, but usrsctp refuses the second endpoint (eaddrinuse at open); Linux binds it "
+      "and refuses the association (eaddrnotavail at connect)"},
+     {{pyinet_conformance_sctp, event_send_failed},
+      "an aborted association's unsent messages: usrsctp reports each one "
+      "(#sctp_send_failed{}, the unsent part of a large one too) before the comm_lost, "
+      "Linux the comm_lost first and then only the last message"},
+     {{pyinet_conformance_sctp, event_partial_delivery},
+      "a message larger than the receive buffer: the userland endpoint hands a message "
+      "out in pieces of the socket's buffer (65536) as the kernel does for a message it "
+      "holds whole, so the five-piece limit of a recv is not reached and the recv gets the "
+      "message before the abort; the kernel hands out what it has under partial delivery "
+      "(a few KiB at a time here), and the recv times out"},
+     {{pyinet_conformance_sctp_opts, peer_addr_params}, Mtu},
+     {{pyinet_conformance_sctp_opts, status}, Mtu},
+     {{pyinet_conformance_sctp_opts, get_peer_addr_info}, Mtu}].

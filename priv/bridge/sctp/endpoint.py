@@ -66,13 +66,24 @@ class UserlandEndpoint:
         self._flagged = False
         self._held = b""          # the rest of a message read from usrsctp
         self._held_meta = None    # its (flags, anc, addr)
+        self.aborted: set[int] = set()   # associations this socket aborted
+        self._partial = False     # the held message has more to come from usrsctp
+        self._eor = 0
+        self._bufsize = 1
         self.closed = False
         self._owns_udp = parent is None
+        self.group = stack.new_group() if parent is None else parent.group
         if parent is None:
             self.udp = socket.socket(family, socket.SOCK_DGRAM)
+            if family == socket.AF_INET6:
+                # Linux's default for any new socket (net.ipv6.bindv6only 0).
+                self.udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            # What ipv6_v6only reads: UDP turns it on when bound to an IPv6
+            # address that is not the wildcard, SCTP does not.
+            self.v6only = 0
             self.bindings: list[Binding] = []
             self.events = bytearray(tr.LINUX_EVENTS_SIZE)
-            self.mapped = False
+            self.mapped = True   # Linux's default
             self.default_send: dict[int, bytes] = {}
             self.sack_delay = (200, 0x20)
         else:
@@ -82,6 +93,7 @@ class UserlandEndpoint:
                 b.refs += 1
             self.events = bytearray(parent.events)
             self.mapped = parent.mapped
+            self.v6only = parent.v6only
             self.default_send = dict(parent.default_send)
             self.sack_delay = parent.sack_delay
         stack.add_endpoint(so, self)
@@ -89,6 +101,12 @@ class UserlandEndpoint:
 
     def __repr__(self) -> str:
         return f"<UserlandEndpoint {self.getsockname()} {len(self.bindings)} addresses>"
+
+    def glob(self, uid: int) -> int:
+        return self.stack.global_id(self.group, uid)
+
+    def loc(self, gid: int) -> int:
+        return self.stack.local_id(self.group, gid)
 
     # -- what the loop sees ----------------------------------------------------------
 
@@ -101,7 +119,10 @@ class UserlandEndpoint:
     def update_readiness(self) -> None:
         if self.closed:
             return
-        readable = bool(self._held) or bool(self.lib.get_events(self.so) & u.SCTP_EVENT_READ)
+        held = bool(self._held) and (not self._partial or len(self._held) >= self._bufsize)
+        readable = held or bool(self.lib.get_events(self.so) & u.SCTP_EVENT_READ)
+        while readable and not self._held and self._skip_addr_confirmed():
+            readable = bool(self.lib.get_events(self.so) & u.SCTP_EVENT_READ)
         if readable and not self._flagged:
             os.eventfd_write(self._efd, 1)
             self._flagged = True
@@ -111,6 +132,37 @@ class UserlandEndpoint:
             except BlockingIOError:
                 pass
             self._flagged = False
+
+    def _skip_addr_confirmed(self) -> bool:
+        """Read away a notification that a path was confirmed: usrsctp sends
+        one for the path an association comes up on, Linux none (and an
+        unread one would make close abort the association, as unread data
+        does on Linux). True when one was read."""
+        n, head, flags = self._recvv(64, u.MSG_PEEK)
+        if n < 8 or not flags & u.MSG_NOTIFICATION:
+            return False
+        if struct.unpack_from("=H", head, 0)[0] != u.PEER_ADDR_CHANGE:
+            return False
+        length = struct.unpack_from("=I", head, 4)[0]
+        n, whole, flags = self._recvv(max(length, 64), u.MSG_PEEK)
+        if n < 0 or not tr.is_addr_confirmed(whole):
+            return False
+        self._recvv(max(length, 64), 0)
+        return True
+
+    def _recvv(self, size: int, flags: int) -> tuple[int, bytes, int]:
+        """usrsctp_recvv without the address or the info (every pointer
+        given: the library writes through them unchecked)."""
+        buf = ctypes.create_string_buffer(size)
+        frm = ctypes.create_string_buffer(128)
+        frmlen = ctypes.c_uint32(128)
+        info = ctypes.create_string_buffer(u.RCVINFO.size)
+        infolen = ctypes.c_uint32(u.RCVINFO.size)
+        infotype = ctypes.c_uint(0)
+        mflags = ctypes.c_int(flags)
+        n = self.lib.recvv(self.so, buf, size, frm, ctypes.byref(frmlen), info,
+                           ctypes.byref(infolen), ctypes.byref(infotype), ctypes.byref(mflags))
+        return n, buf.raw[:max(n, 0)], mflags.value
 
     # -- addresses -----------------------------------------------------------------
 
@@ -135,7 +187,8 @@ class UserlandEndpoint:
         """A usrsctp sockaddr (in a structure) as Linux's sockaddr_storage."""
         peer = self._peer(raw)
         if peer is None:
-            return bytes(st.SOCKADDR_STORAGE)
+            # No address: Linux's zeroed one of the socket's family.
+            return struct.pack("=H", self.family).ljust(st.SOCKADDR_STORAGE, b"\0")
         return _linux_sockaddr(peer)
 
     def to_conn(self, raw: bytes) -> bytes:
@@ -171,7 +224,7 @@ class UserlandEndpoint:
 
     def peer_addrs_python(self, assoc_id: int) -> list:
         ptr = ctypes.c_void_p()
-        n = self.lib.getpaddrs(self.so, assoc_id & 0xFFFFFFFF, ctypes.byref(ptr))
+        n = self.lib.getpaddrs(self.so, self.loc(assoc_id & 0xFFFFFFFF), ctypes.byref(ptr))
         if n < 0:
             raise _oserror(ctypes.get_errno() or errno.EINVAL)
         out = []
@@ -278,21 +331,25 @@ class UserlandEndpoint:
         addrs = _unpack_linux_list(packed)
         if not addrs:
             return errno.EINVAL, 0
+        if len(set(addrs)) < len(addrs):
+            return errno.EADDRNOTAVAIL, 0   # as Linux answers one address given twice
         conn = self._conn_address(_python_of(addrs[0]))
         if self.lib.connect(self.so, conn, len(conn)) < 0:
             err = ctypes.get_errno()
             if err != errno.EINPROGRESS:
                 return err, 0
-        return errno.EINPROGRESS, self.lib.getassocid(self.so, conn)
+        return errno.EINPROGRESS, self.glob(self.lib.getassocid(self.so, conn))
 
     def listen(self, backlog: int) -> None:
         if self.lib.listen(self.so, backlog) < 0:
             raise _oserror(ctypes.get_errno() or errno.EINVAL)
 
     def peeloff(self, assoc_id: int) -> "UserlandEndpoint":
-        so = self.lib.peeloff(self.so, assoc_id & 0xFFFFFFFF)
+        so = self.lib.peeloff(self.so, self.loc(assoc_id & 0xFFFFFFFF))
         if not so:
-            raise _oserror(ctypes.get_errno() or errno.EINVAL)
+            err = ctypes.get_errno() or errno.EINVAL
+            # Linux: einval for an association the socket does not have.
+            raise _oserror(errno.EINVAL if err == errno.ENOENT else err)
         return UserlandEndpoint(self.stack, self.family, socket.SOCK_STREAM, so=so, parent=self)
 
     # -- data -------------------------------------------------------------------------
@@ -305,24 +362,46 @@ class UserlandEndpoint:
                 sri = bytes(value)
         if sri is None:
             sri = st.SNDRCVINFO.pack(0, 0, 0, 0, 0, 0, 0, 0, 0)
-        spa = tr.sendv_spa(sri)
+        sflags, assoc = st.SNDRCVINFO.unpack(sri)[2], st.SNDRCVINFO.unpack(sri)[8] & 0xFFFFFFFF
+        if not data and not sflags & (st.SCTP_EOF | st.SCTP_ABORT):
+            raise _oserror(errno.EINVAL)   # Linux: nothing to send is einval
+        if sflags & st.SCTP_ABORT:
+            self.aborted.add(assoc)
+        spa = tr.sendv_spa(sri, self.loc)
         n = self.lib.sendv(self.so, data, len(data), None, 0, spa, len(spa), u.SENDV_SPA, 0)
         err = ctypes.get_errno() if n < 0 else 0
         self.stack.settle()
         if n < 0:
             if err in (errno.EAGAIN, errno.EWOULDBLOCK):
                 raise BlockingIOError(err, os.strerror(err))
-            raise _oserror(err)
+            # Linux: epipe for an association that is not there.
+            raise _oserror(errno.EPIPE if err == errno.ENOENT else err)
         return n
 
     def recvmsg(self, bufsize: int, ancbufsize: int = 0, flags: int = 0):
+        """A piece of at most `bufsize` of the next message. As the kernel
+        hands over a message it holds whole in pieces of the size asked, a
+        piece that is not a message's last is handed out only once it is
+        that size: what usrsctp has of a message so far is kept here until
+        then (BlockingIOError meanwhile, readiness on usrsctp's)."""
+        bufsize = max(bufsize, 1)
+        self._bufsize = bufsize
         if not self._held:
             self._read_message()
-        bufsize = max(bufsize, 1)
+        while self._partial and len(self._held) < bufsize:
+            n, more, raw_flags = self._recvv(_READ_CHUNK, 0)
+            if n < 0:
+                self.update_readiness()
+                raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+            self._held += more
+            self._partial = not raw_flags & u.MSG_EOR
+            self._eor = 0 if self._partial else st.MSG_EOR
         piece, self._held = self._held[:bufsize], self._held[bufsize:]
         mflags, anc, addr = self._held_meta
-        if self._held:
+        if self._held or self._partial:
             mflags &= ~st.MSG_EOR
+        else:
+            mflags |= self._eor
         self.update_readiness()
         return piece, anc, mflags, addr
 
@@ -352,7 +431,8 @@ class UserlandEndpoint:
             while not raw_flags & u.MSG_EOR:
                 more, raw_flags = self._read_more()
                 data += more
-            translated = tr.notification(data, self.to_linux)
+            translated = tr.notification(data, self.to_linux, self.glob)
+            translated = self._local_abort_cause(translated)
             if translated is None:
                 # A kind Linux would not send: read the next one instead.
                 self._held, self._held_meta = b"", None
@@ -360,27 +440,40 @@ class UserlandEndpoint:
             data = translated
             flags = st.MSG_NOTIFICATION | st.MSG_EOR
         elif infotype.value == u.RECVV_RCVINFO and self.events[0]:
-            anc.append((st.SOL_SCTP, st.SCTP_SNDRCV, tr.sndrcvinfo(info.raw)))
+            anc.append((st.SOL_SCTP, st.SCTP_SNDRCV, tr.sndrcvinfo(info.raw, self.glob)))
+        self._eor = flags & st.MSG_EOR
+        self._partial = bool(n) and not raw_flags & (u.MSG_EOR | u.MSG_NOTIFICATION)
         if n == 0 and not raw_flags:
             # The one-to-one peer shut down: the kernel's zero-length read.
             flags = 0
         self._held = data
-        self._held_meta = (flags, anc, addr)
+        self._held_meta = (flags & ~st.MSG_EOR, anc, addr)
+
+    def _local_abort_cause(self, note: bytes | None) -> bytes | None:
+        """Linux tells the side that aborted its own association the cause
+        it sent (User Initiated Abort, 12, in network byte order); usrsctp
+        tells it none."""
+        if note is None or len(note) < 20 or struct.unpack_from("=H", note, 0)[0] != st.ASSOC_CHANGE:
+            return note
+        state, error = struct.unpack_from("=HH", note, 8)
+        assoc = struct.unpack_from("=i", note, 16)[0] & 0xFFFFFFFF
+        if state == 1 and error == 0 and assoc in self.aborted:
+            return note[:10] + struct.pack("=H", 12 << 8) + note[12:]
+        return note
 
     def _read_more(self) -> tuple[bytes, int]:
-        buf = ctypes.create_string_buffer(_READ_CHUNK)
-        mflags = ctypes.c_int(0)
-        n = self.lib.recvv(self.so, buf, _READ_CHUNK, None, None, None, None, None,
-                           ctypes.byref(mflags))
+        n, data, flags = self._recvv(_READ_CHUNK, 0)
         if n < 0:
             return b"", u.MSG_EOR
-        return buf.raw[:n], mflags.value
+        return data, flags
 
     # -- options ------------------------------------------------------------------------
 
     def setsockopt(self, level: int, optname: int, value) -> None:
         if level != st.SOL_SCTP:
             self.udp.setsockopt(level, optname, value)
+            if (level, optname) == (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY):
+                self.v6only = 1 if value else 0
             if level == socket.SOL_SOCKET and optname in _BOTH_LEVELS:
                 raw = struct.pack("=i", value) if isinstance(value, int) else bytes(value)
                 self._usr_set(u.SOL_SOCKET, optname, raw)
@@ -393,23 +486,25 @@ class UserlandEndpoint:
         elif optname in _INT_OPTIONS:
             self._usr_set(u.IPPROTO_SCTP, _INT_OPTIONS[optname], raw[:4])
         elif optname == st.RTOINFO:
-            self._usr_set(u.IPPROTO_SCTP, u.RTOINFO, raw)
+            self._usr_set(u.IPPROTO_SCTP, u.RTOINFO, tr.rtoinfo(raw, self.loc))
         elif optname == st.ASSOCINFO:
-            self._usr_set(u.IPPROTO_SCTP, u.ASSOCINFO, tr.assocparams_to_usrsctp(raw))
+            self._usr_set(u.IPPROTO_SCTP, u.ASSOCINFO, tr.assocparams_to_usrsctp(raw, self.loc))
         elif optname == st.INITMSG:
             self._usr_set(u.IPPROTO_SCTP, u.INITMSG, raw)
         elif optname in (st.PRIMARY_ADDR, st.SET_PEER_PRIMARY_ADDR):
             target = u.PRIMARY_ADDR if optname == st.PRIMARY_ADDR else u.SET_PEER_PRIMARY_ADDR
-            self._usr_set(u.IPPROTO_SCTP, target, tr.prim_to_usrsctp(raw, self.to_conn))
+            conn = self.to_conn(st.PRIM_S.unpack(raw)[1])
+            self._usr_set(u.IPPROTO_SCTP, target,
+                          tr.prim_to_usrsctp(raw, lambda _: conn, self._loc_or_by(conn)))
         elif optname == st.ADAPTATION_LAYER:
             self._usr_set(u.IPPROTO_SCTP, u.ADAPTATION_LAYER, raw[:4])
         elif optname == st.PEER_ADDR_PARAMS:
-            params, sackdelay, sack_flags = tr.paddrparams_to_usrsctp(raw, self.to_conn)
+            params, sackdelay, sack_flags = tr.paddrparams_to_usrsctp(raw, self.to_conn, self.loc)
             self._usr_set(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params)
             if sack_flags:
                 delay = 0 if sack_flags & 0x40 else (sackdelay or self.sack_delay[0])
-                self._usr_set(u.IPPROTO_SCTP, u.DELAYED_SACK,
-                              u.SACK_INFO.pack(struct.unpack_from("=I", raw, 0)[0], delay, 0))
+                assoc = self.loc(struct.unpack_from("=I", raw, 0)[0])
+                self._usr_set(u.IPPROTO_SCTP, u.DELAYED_SACK, u.SACK_INFO.pack(assoc, delay, 0))
                 self.sack_delay = (delay or self.sack_delay[0], sack_flags)
         elif optname == st.DEFAULT_SEND_PARAM:
             assoc = st.SNDRCVINFO.unpack(raw)[8]
@@ -433,6 +528,18 @@ class UserlandEndpoint:
                 self._usr_set(u.IPPROTO_SCTP, u.EVENT,
                               u.EVENT_S.pack(0, kind, 1 if self.events[i] else 0), check=False)
 
+    def _loc_or_by(self, conn: bytes):
+        """`loc`, except that an id this socket does not know names the
+        association with that peer address: Linux looks a transport up by
+        address and checks the id only when it names an association."""
+        def loc(gid: int) -> int:
+            uid = self.loc(gid)
+            if uid == 0xFFFFFFF0:
+                found = self.lib.getassocid(self.so, conn[:u.SOCKADDR_CONN.size])
+                return found or uid
+            return uid
+        return loc
+
     def _assoc_exists(self, assoc: int) -> bool:
         try:
             return bool(self.peer_addrs_python(assoc))
@@ -451,6 +558,9 @@ class UserlandEndpoint:
         return buf.raw[:length.value]
 
     def getsockopt(self, level: int, optname: int, buflen: int = 0):
+        if (level, optname) == (socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) and not buflen:
+            self.udp.getsockopt(level, optname)   # the error of an IPv4 socket
+            return self.v6only
         if level != st.SOL_SCTP:
             if buflen:
                 return self.udp.getsockopt(level, optname, buflen)
@@ -476,23 +586,25 @@ class UserlandEndpoint:
     def getsockopt_in(self, optname: int, data: bytes, size: int | None = None) -> bytes:
         """kernel.getsockopt_in: an SCTP option read with input in its buffer."""
         if optname == st.RTOINFO:
-            raw = bytearray(self._usr_get(u.IPPROTO_SCTP, u.RTOINFO, data, 16))
-            return bytes(raw)
+            raw = self._usr_get(u.IPPROTO_SCTP, u.RTOINFO, tr.rtoinfo(data, self.loc), 16)
+            return tr.rtoinfo(raw, self.glob)
         if optname == st.ASSOCINFO:
             assoc = st.ASSOCPARAMS_S.unpack(data)[0]
             raw = self._usr_get(u.IPPROTO_SCTP, u.ASSOCINFO,
-                                u.ASSOCPARAMS.pack(assoc & 0xFFFFFFFF, 0, 0, 0, 0, 0), 20)
-            return tr.assocparams_to_linux(raw)
+                                u.ASSOCPARAMS.pack(self.loc(assoc & 0xFFFFFFFF), 0, 0, 0, 0, 0),
+                                20)
+            return tr.assocparams_to_linux(raw, self.glob)
         if optname in (st.PRIMARY_ADDR, st.SET_PEER_PRIMARY_ADDR):
             target = u.PRIMARY_ADDR if optname == st.PRIMARY_ADDR else u.SET_PEER_PRIMARY_ADDR
             assoc = st.PRIM_S.unpack(data)[0]
             raw = self._usr_get(u.IPPROTO_SCTP, target,
-                                u.SETPRIM.pack(bytes(128), assoc & 0xFFFFFFFF), u.SETPRIM.size)
-            return tr.prim_to_linux(raw, self.to_linux)
+                                u.SETPRIM.pack(bytes(128), self.loc(assoc & 0xFFFFFFFF)),
+                                u.SETPRIM.size)
+            return tr.prim_to_linux(raw, self.to_linux, self.glob)
         if optname == st.PEER_ADDR_PARAMS:
-            params, _, _ = tr.paddrparams_to_usrsctp(data, self.to_conn)
+            params, _, _ = tr.paddrparams_to_usrsctp(data, self.to_conn, self.loc)
             raw = self._usr_get(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params, u.PADDRPARAMS.size)
-            return tr.paddrparams_to_linux(raw, self.to_linux, *self.sack_delay)
+            return tr.paddrparams_to_linux(raw, self.to_linux, self.glob, *self.sack_delay)
         if optname == st.DEFAULT_SEND_PARAM:
             assoc = st.SNDRCVINFO.unpack(data)[8]
             if assoc and self.type == socket.SOCK_SEQPACKET and not self._assoc_exists(assoc):
@@ -505,14 +617,17 @@ class UserlandEndpoint:
             return st.SNDRCVINFO.pack(*fields)
         if optname == st.STATUS:
             assoc = st.STATUS_S.unpack(data)[0]
-            raw = self._usr_get(u.IPPROTO_SCTP, u.STATUS, struct.pack("=I", assoc & 0xFFFFFFFF),
+            raw = self._usr_get(u.IPPROTO_SCTP, u.STATUS,
+                                struct.pack("=I", self.loc(assoc & 0xFFFFFFFF)),
                                 u.STATUS_S.size + u.PADDRINFO.size)
-            return tr.status_to_linux(raw, self.to_linux)
+            return tr.status_to_linux(raw, self.to_linux, self.glob)
         if optname == st.GET_PEER_ADDR_INFO:
             assoc, addr = struct.unpack_from("=i128s", data, 0)
-            query = u.PADDRINFO.pack(self.to_conn(addr), assoc & 0xFFFFFFFF, 0, 0, 0, 0, 0)
+            conn = self.to_conn(addr)
+            query = u.PADDRINFO.pack(conn, self._loc_or_by(conn)(assoc & 0xFFFFFFFF),
+                                     0, 0, 0, 0, 0)
             raw = self._usr_get(u.IPPROTO_SCTP, u.GET_PEER_ADDR_INFO, query, u.PADDRINFO.size)
-            return tr.paddrinfo_to_linux(raw, self.to_linux)
+            return tr.paddrinfo_to_linux(raw, self.to_linux, self.glob)
         raise _oserror(errno.EINVAL)
 
     # -- teardown ------------------------------------------------------------------------

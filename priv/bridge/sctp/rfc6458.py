@@ -14,7 +14,10 @@ one place whatever the backend; this module is the translation, both ways:
 
 Addresses inside structures are Linux sockaddr_storage bytes on one side and
 usrsctp's sockaddr_conn (an opaque token) on the other; the endpoint passes
-the two conversions in (`to_linux`, `to_conn`).
+the two conversions in (`to_linux`, `to_conn`). So with association ids:
+usrsctp numbers them per socket from 3, Linux for the whole machine, which
+the Erlang side sees (two associations of one process never share an id);
+the endpoint passes `glob` (usrsctp's to the machine-wide one) and `loc`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ LINUX_MSG_EOR = st.MSG_EOR
 
 ToLinux = Callable[[bytes], bytes]   # a usrsctp sockaddr (128 bytes) -> Linux's
 ToConn = Callable[[bytes], bytes]    # a Linux sockaddr (128 bytes) -> usrsctp's
+Ids = Callable[[int], int]           # an association id, usrsctp's <-> Linux's (machine-wide)
 
 _HEADER = struct.Struct("=HHI")
 _L_ASSOC_CHANGE = struct.Struct("=HHIHHHHi")
@@ -67,46 +71,72 @@ def flags_to_linux(usr: int) -> int:
 
 # -- received data -----------------------------------------------------------------------
 
-def sndrcvinfo(rcvinfo: bytes) -> bytes:
-    """An sctp_rcvinfo as the sctp_sndrcvinfo of Linux's SCTP_SNDRCV cmsg (no
-    timetolive on receive)."""
+def sndrcvinfo(rcvinfo: bytes, glob: Ids) -> bytes:
+    """An sctp_rcvinfo as the sctp_sndrcvinfo of Linux's SCTP_SNDRCV cmsg: no
+    timetolive on receive, and a cumulative TSN only for an unordered
+    message (Linux leaves it 0 for the others)."""
     sid, ssn, flags, ppid, tsn, cumtsn, context, assoc = u.RCVINFO.unpack_from(rcvinfo, 0)
-    return st.SNDRCVINFO.pack(sid, ssn, flags_to_linux(flags), ppid, context, 0, tsn, cumtsn,
-                              _signed(assoc))
+    linux_flags = flags_to_linux(flags)
+    if not linux_flags & st.SCTP_UNORDERED:
+        cumtsn = 0
+    return st.SNDRCVINFO.pack(sid, ssn, linux_flags, ppid, context, 0, tsn, cumtsn,
+                              _signed(glob(assoc)))
 
 
-def sendv_spa(linux_sndrcvinfo: bytes) -> bytes:
+def sendv_spa(linux_sndrcvinfo: bytes, loc: Ids) -> bytes:
     """Linux's SCTP_SNDRCV (what inet_drv sends with) as usrsctp_sendv's
     sctp_sendv_spa: the send info, and a timetolive as PR-SCTP's TTL policy."""
     stream, _ssn, flags, ppid, context, ttl, _tsn, _cum, assoc = \
         st.SNDRCVINFO.unpack(linux_sndrcvinfo)
     valid = u.SEND_SNDINFO_VALID | (u.SEND_PRINFO_VALID if ttl else 0)
-    info = u.SNDINFO.pack(stream, flags_to_usrsctp(flags), ppid, context, assoc & 0xFFFFFFFF)
+    info = u.SNDINFO.pack(stream, flags_to_usrsctp(flags), ppid, context, loc(assoc & 0xFFFFFFFF))
     return u.SPA.pack(valid, info, u.PR_SCTP_TTL if ttl else 0, ttl, 0)
 
 
 # -- notifications -------------------------------------------------------------------------
 
-def notification(data: bytes, to_linux: ToLinux) -> bytes | None:
+COMM_UP, RESTART, CANT_STR_ASSOC = 1, 3, 5   # usrsctp's sac_state values
+ADDR_CONFIRMED = 6                          # usrsctp's spc_state value
+
+
+def is_addr_confirmed(data: bytes) -> bool:
+    """usrsctp says a peer address was confirmed, which it does for the path
+    an association starts on, where Linux says nothing."""
+    if len(data) < _U_PADDR_CHANGE.size:
+        return False
+    kind = _HEADER.unpack_from(data, 0)[0]
+    return kind == u.PEER_ADDR_CHANGE and _U_PADDR_CHANGE.unpack_from(data, 0)[4] == ADDR_CONFIRMED
+
+
+def notification(data: bytes, to_linux: ToLinux, glob: Ids) -> bytes | None:
     """A usrsctp notification as the Linux one inet_drv parses; None for a kind
     Linux would not have sent (sender dry, stream reset, ...)."""
     kind, flags, _length = _HEADER.unpack_from(data, 0)
     if kind == u.ASSOC_CHANGE:
         _, _, _, state, error, out, inb, assoc = _U_ASSOC_CHANGE.unpack_from(data, 0)
+        if state not in (COMM_UP, RESTART):
+            # Linux gives the stream counts only when the association is up,
+            # the error cause in network byte order, and no id to an
+            # association that never came up.
+            out = inb = 0
+            error = ((error & 0xFF) << 8) | (error >> 8)
+            if state == CANT_STR_ASSOC:
+                assoc, error = 0, 0
         return _L_ASSOC_CHANGE.pack(st.ASSOC_CHANGE, flags, _L_ASSOC_CHANGE.size, state - 1, error,
-                                    out, inb, _signed(assoc))
+                                    out, inb, _signed(glob(assoc)))
     if kind == u.PEER_ADDR_CHANGE:
         _, _, _, addr, state, error, assoc = _U_PADDR_CHANGE.unpack_from(data, 0)
         return _L_PADDR_CHANGE.pack(st.PEER_ADDR_CHANGE, flags, _L_PADDR_CHANGE.size,
-                                    to_linux(addr), state - 1, error, _signed(assoc))
+                                    to_linux(addr), state - 1, error, _signed(glob(assoc)))
     if kind == u.REMOTE_ERROR:
         _, _, length, error, assoc = _U_REMOTE_ERROR.unpack_from(data, 0)
         body = data[_U_REMOTE_ERROR.size:length]
         return _L_REMOTE_ERROR.pack(st.REMOTE_ERROR, flags, _L_REMOTE_ERROR.size + len(body),
-                                    error, _signed(assoc)) + body
+                                    error, _signed(glob(assoc))) + body
     if kind == u.SEND_FAILED_EVENT:
         _, ssf_flags, length, error, info, assoc = _U_SEND_FAILED_EVENT.unpack_from(data, 0)
         sid, sflags, ppid, context, _ = u.SNDINFO.unpack(info)
+        assoc = glob(assoc)
         sri = st.SNDRCVINFO.pack(sid, 0, flags_to_linux(sflags), ppid, context, 0, 0, 0,
                                  _signed(assoc))
         body = data[_U_SEND_FAILED_EVENT.size:length]
@@ -116,14 +146,15 @@ def notification(data: bytes, to_linux: ToLinux) -> bytes | None:
                                    error, sri, _signed(assoc)) + body
     if kind == u.SHUTDOWN_EVENT:
         _, _, _, assoc = _U_SHUTDOWN.unpack_from(data, 0)
-        return _U_SHUTDOWN.pack(st.SHUTDOWN_EVENT, flags, _U_SHUTDOWN.size, assoc)
+        return _U_SHUTDOWN.pack(st.SHUTDOWN_EVENT, flags, _U_SHUTDOWN.size, glob(assoc))
     if kind == u.ADAPTATION_INDICATION:
         _, _, _, ind, assoc = _U_ADAPTATION.unpack_from(data, 0)
-        return _U_ADAPTATION.pack(st.ADAPTATION_INDICATION, flags, _U_ADAPTATION.size, ind, assoc)
+        return _U_ADAPTATION.pack(st.ADAPTATION_INDICATION, flags, _U_ADAPTATION.size, ind,
+                                  glob(assoc))
     if kind == u.PARTIAL_DELIVERY_EVENT:
         _, _, _, ind, stream, seq, assoc = _U_PDAPI.unpack_from(data, 0)
         return _L_PDAPI.pack(st.PARTIAL_DELIVERY_EVENT, flags, _L_PDAPI.size, ind,
-                             _signed(assoc), stream, seq)
+                             _signed(glob(assoc)), stream, seq)
     return None
 
 
@@ -136,24 +167,35 @@ LINUX_EVENTS_SIZE = 14
 
 # -- options -----------------------------------------------------------------------------
 
-def assocparams_to_usrsctp(raw: bytes) -> bytes:
+def rtoinfo(raw: bytes, ids: Ids) -> bytes:
+    """sctp_rtoinfo is laid out alike; only its association id changes."""
+    assoc, initial, max_, min_ = u.RTOINFO_S.unpack(raw[:16])
+    return u.RTOINFO_S.pack(ids(assoc), initial, max_, min_)
+
+
+def assocparams_to_usrsctp(raw: bytes, loc: Ids) -> bytes:
     assoc, maxrxt, peers, peer_rwnd, local_rwnd, cookie = st.ASSOCPARAMS_S.unpack(raw)
-    return u.ASSOCPARAMS.pack(assoc & 0xFFFFFFFF, peer_rwnd, local_rwnd, cookie, maxrxt, peers)
+    return u.ASSOCPARAMS.pack(loc(assoc & 0xFFFFFFFF), peer_rwnd, local_rwnd, cookie, maxrxt,
+                              peers)
 
 
-def assocparams_to_linux(raw: bytes) -> bytes:
+def assocparams_to_linux(raw: bytes, glob: Ids) -> bytes:
+    """The socket's parameters (association 0) have no windows on Linux."""
     assoc, peer_rwnd, local_rwnd, cookie, maxrxt, peers = u.ASSOCPARAMS.unpack(raw)
-    return st.ASSOCPARAMS_S.pack(_signed(assoc), maxrxt, peers, peer_rwnd, local_rwnd, cookie)
+    if assoc == 0:
+        peer_rwnd = local_rwnd = peers = 0
+    return st.ASSOCPARAMS_S.pack(_signed(glob(assoc)), maxrxt, peers, peer_rwnd, local_rwnd,
+                                 cookie)
 
 
-def prim_to_usrsctp(raw: bytes, to_conn: ToConn) -> bytes:
+def prim_to_usrsctp(raw: bytes, to_conn: ToConn, loc: Ids) -> bytes:
     assoc, addr = st.PRIM_S.unpack(raw)
-    return u.SETPRIM.pack(to_conn(addr), assoc & 0xFFFFFFFF)
+    return u.SETPRIM.pack(to_conn(addr), loc(assoc & 0xFFFFFFFF))
 
 
-def prim_to_linux(raw: bytes, to_linux: ToLinux) -> bytes:
+def prim_to_linux(raw: bytes, to_linux: ToLinux, glob: Ids) -> bytes:
     addr, assoc = u.SETPRIM.unpack(raw)
-    return st.PRIM_S.pack(_signed(assoc), to_linux(addr))
+    return st.PRIM_S.pack(_signed(glob(assoc)), to_linux(addr))
 
 
 # spp_flags bits are the same up to PMTUD; Linux's SACKDELAY_ENABLE (32) and
@@ -161,31 +203,32 @@ def prim_to_linux(raw: bytes, to_linux: ToLinux) -> bytes:
 _SPP_COMMON = 0x1F
 
 
-def paddrparams_to_usrsctp(raw: bytes, to_conn: ToConn) -> tuple[bytes, int, int]:
+def paddrparams_to_usrsctp(raw: bytes, to_conn: ToConn, loc: Ids) -> tuple[bytes, int, int]:
     """(usrsctp's sctp_paddrparams, Linux's sackdelay, Linux's sackdelay flags)."""
     assoc, addr, hb, maxrxt, mtu, sackdelay, flags, _label, _dscp = st.PADDRPARAMS_S.unpack(raw)
-    return (u.PADDRPARAMS.pack(to_conn(addr), assoc & 0xFFFFFFFF, hb, mtu, flags & _SPP_COMMON,
-                               0, maxrxt, 0), sackdelay, flags & 0x60)
+    return (u.PADDRPARAMS.pack(to_conn(addr), loc(assoc & 0xFFFFFFFF), hb, mtu,
+                               flags & _SPP_COMMON, 0, maxrxt, 0), sackdelay, flags & 0x60)
 
 
-def paddrparams_to_linux(raw: bytes, to_linux: ToLinux, sackdelay: int, sack_flags: int) -> bytes:
+def paddrparams_to_linux(raw: bytes, to_linux: ToLinux, glob: Ids, sackdelay: int,
+                         sack_flags: int) -> bytes:
     addr, assoc, hb, mtu, flags, _label, maxrxt, _dscp = u.PADDRPARAMS.unpack(raw)
-    return st.PADDRPARAMS_S.pack(_signed(assoc), to_linux(addr), hb, maxrxt, mtu, sackdelay,
-                                 (flags & _SPP_COMMON) | sack_flags, 0, 0)
+    return st.PADDRPARAMS_S.pack(_signed(glob(assoc)), to_linux(addr), hb, maxrxt, mtu,
+                                 sackdelay, (flags & _SPP_COMMON) | sack_flags, 0, 0)
 
 
-def paddrinfo_to_linux(raw: bytes, to_linux: ToLinux) -> bytes:
+def paddrinfo_to_linux(raw: bytes, to_linux: ToLinux, glob: Ids) -> bytes:
     addr, assoc, state, cwnd, srtt, rto, mtu = u.PADDRINFO.unpack_from(raw, 0)
-    return st.PADDRINFO_S.pack(_signed(assoc), to_linux(addr),
+    return st.PADDRINFO_S.pack(_signed(glob(assoc)), to_linux(addr),
                                _PADDRINFO_STATE.get(state & 0x0203, 0), cwnd, srtt, rto, mtu)
 
 
-def status_to_linux(raw: bytes, to_linux: ToLinux) -> bytes:
+def status_to_linux(raw: bytes, to_linux: ToLinux, glob: Ids) -> bytes:
     assoc, state, rwnd, unack, pend, instrms, outstrms, frag = u.STATUS_S.unpack_from(raw, 0)
     primary = paddrinfo_to_linux(raw[u.STATUS_S.size:u.STATUS_S.size + u.PADDRINFO.size],
-                                 to_linux)
-    return st.STATUS_S.pack(_signed(assoc), _SSTAT_STATE.get(state & 0xFFFF, 0), rwnd, unack,
-                            pend, instrms, outstrms, frag, primary)
+                                 to_linux, glob)
+    return st.STATUS_S.pack(_signed(glob(assoc)), _SSTAT_STATE.get(state & 0xFFFF, 0), rwnd,
+                            unack, pend, instrms, outstrms, frag, primary)
 
 
 def _signed(v: int) -> int:

@@ -41,6 +41,7 @@ import errno
 import logging
 import os
 import socket
+import struct
 
 from . import usrsctp_lib as u
 
@@ -111,6 +112,12 @@ class UserlandStack:
         self._tick_timer = None
         self._last_tick = 0.0
         self.sent = self.received = 0
+        # Association ids: usrsctp's per socket (and its peeled-off ones),
+        # Linux's machine-wide: (group, usrsctp id) <-> ours.
+        self._gid_of: dict[tuple[int, int], int] = {}
+        self._uid_of: dict[int, tuple[int, int]] = {}
+        self._next_gid = 0
+        self._next_group = 0
         # Kept referenced: C holds these pointers for the life of the process.
         self._conn_output = u.CONN_OUTPUT(self._on_conn_output)
         self._upcall = u.UPCALL(self._on_upcall)
@@ -150,6 +157,35 @@ class UserlandStack:
             if ep is not None:
                 ep.update_readiness()
 
+    # -- association ids -------------------------------------------------------------
+
+    def new_group(self) -> int:
+        self._next_group += 1
+        return self._next_group
+
+    def global_id(self, group: int, uid: int) -> int:
+        """The machine-wide id of usrsctp's association `uid` of this group."""
+        if uid == 0:
+            return 0
+        key = (group, uid)
+        gid = self._gid_of.get(key)
+        if gid is None:
+            self._next_gid += 1
+            gid = self._next_gid
+            self._gid_of[key] = gid
+            self._uid_of[gid] = key
+        return gid
+
+    def local_id(self, group: int, gid: int) -> int:
+        """usrsctp's id of association `gid` in this group; one that no
+        association has when it is another group's or unknown."""
+        if gid == 0:
+            return 0
+        key = self._uid_of.get(gid)
+        if key is None or key[0] != group:
+            return 0xFFFFFFF0
+        return key[1]
+
     # -- endpoints -------------------------------------------------------------------
 
     def add_endpoint(self, so: int, endpoint) -> None:
@@ -172,6 +208,12 @@ class UserlandStack:
             self._close_binding(drained[0])
         sock.bind(address)
         sock.setblocking(False)
+        # ICMP errors (port unreachable: no SCTP endpoint there) are read
+        # from the error queue and answered as an SCTP stack would (below).
+        if sock.family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)
+        else:
+            sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
         binding = Binding(sock.family, sock)
         self.loop.add_reader(binding.fd, lambda: self._on_datagrams(binding))
         return binding
@@ -233,13 +275,30 @@ class UserlandStack:
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
-                # An ICMP error of an earlier send: SCTP's timers handle it.
                 log.debug("udp %s: %s", binding.address, exc)
+                self._read_errors(binding)
                 continue
             self.received += 1
             if len(data) < 12:
                 continue
             conninput(self.path(binding, (source[0], source[1])), data, len(data), 0)
+
+    def _read_errors(self, binding: Binding) -> None:
+        """An ICMP port unreachable says that no SCTP endpoint listens at the
+        UDP port a packet went to. A host with SCTP there would have answered
+        the packet with an ABORT (RFC 9260, 8.4, out of the blue); the stack
+        gets that ABORT, so that a connect to nobody fails at once with
+        cant_assoc, as toward a kernel without the port, instead of retrying
+        the INIT for a minute."""
+        for _ in range(READ_DATAGRAMS):
+            try:
+                data, _anc, _flags, dest = binding.sock.recvmsg(MAX_DATAGRAM, 512,
+                                                                socket.MSG_ERRQUEUE)
+            except OSError:
+                return
+            abort = out_of_the_blue_abort(data, self.lib.crc32c)
+            if abort is not None and dest:
+                self.lib.conninput(self.path(binding, (dest[0], dest[1])), abort, len(abort), 0)
 
     # -- timers ------------------------------------------------------------------------
 
@@ -258,3 +317,32 @@ class UserlandStack:
             self._tick_timer = self.loop.call_later(TICK, self._tick)
         else:
             self._tick_timer = None
+
+
+_IP_RECVERR, _IPV6_RECVERR = 11, 25
+_INIT, _ABORT, _SHUTDOWN_COMPLETE = 1, 6, 14
+_COMMON_HEADER = struct.Struct("!HHI")
+
+
+def out_of_the_blue_abort(packet: bytes, crc32c) -> bytes | None:
+    """The ABORT a peer with no endpoint for `packet` sends back (RFC 9260,
+    8.4 and 8.5.1): to an INIT with its initiate tag, to anything else with
+    the packet's tag and the T bit; nothing to an ABORT or a SHUTDOWN
+    COMPLETE. `crc32c` computes the checksum (usrsctp_crc32c)."""
+    if len(packet) < 16:
+        return None
+    src, dst, vtag = _COMMON_HEADER.unpack_from(packet, 0)
+    chunk = packet[12]
+    if chunk in (_ABORT, _SHUTDOWN_COMPLETE):
+        return None
+    if chunk == _INIT:
+        if len(packet) < 20:
+            return None
+        tag, t_bit = struct.unpack_from("!I", packet, 16)[0], 0
+    else:
+        tag, t_bit = vtag, 1
+    abort = bytearray(_COMMON_HEADER.pack(dst, src, tag) + bytes(4) +
+                      struct.pack("!BBH", _ABORT, t_bit, 4))
+    # usrsctp_crc32c gives the value as the header field holds it in memory.
+    struct.pack_into("=I", abort, 8, crc32c(bytes(abort), len(abort)))
+    return bytes(abort)

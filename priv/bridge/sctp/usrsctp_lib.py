@@ -28,6 +28,7 @@ IPPROTO_SCTP = 132
 MSG_NOTIFICATION = 0x2000
 MSG_EOR = 0x80
 MSG_DONTWAIT = 0x40
+MSG_PEEK = 0x2
 
 SCTP_EVENT_READ, SCTP_EVENT_WRITE, SCTP_EVENT_ERROR = 1, 2, 4
 
@@ -65,6 +66,7 @@ PADDRPARAMS = struct.Struct("=128sIIIIIHBx")  # address, assoc, hb, mtu, flags, 
 PADDRINFO = struct.Struct("=128sIiIIII")      # address, assoc, state, cwnd, srtt, rto, mtu
 STATUS_S = struct.Struct("=IiIHHHHI")         # then a PADDRINFO
 ASSOC_VALUE = struct.Struct("=II")
+RTOINFO_S = struct.Struct("=IIII")            # assoc, initial, max, min
 SACK_INFO = struct.Struct("=III")             # assoc, delay, freq
 DEFAULT_PRINFO_S = struct.Struct("=HxxII")    # policy, value, assoc
 
@@ -107,6 +109,7 @@ _PROTOTYPES = {
     "usrsctp_set_upcall": (_I, [_P, _P, _P]),
     "usrsctp_get_events": (_I, [_P]),
     "usrsctp_handle_timers": (None, [_U32]),
+    "usrsctp_crc32c": (_U32, [ctypes.c_char_p, _SZ]),
 }
 
 # The stack's defaults made Linux's (net.sctp's sysctl defaults, Documentation/
@@ -123,6 +126,7 @@ LINUX_SYSCTLS = {
     "sctp_heartbeat_interval_default": 30000,
     "sctp_delayed_sack_time_default": 200,
     "sctp_nr_outgoing_streams_default": 10,
+    "sctp_nr_incoming_streams_default": 65535,
     "sctp_init_rto_max_default": 60000,
     # No ECN, no ASCONF, no AUTH by default on Linux (net.sctp.ecn_enable is 1
     # there, but neither side needs it on loopback, and usrsctp's ECN nonce
