@@ -61,10 +61,12 @@ userland_all() ->
         "usrsctp 0.9.5 takes none in connectx: an association has one path, the one it was "
         "started on (connectx uses the first address), and a multihomed peer's other "
         "addresses are not learned, so there is no second path to report or confirm",
-    Mtu = "usrsctp has no path MTU discovery over AF_CONN: every path has 1280 bytes (the "
-        "IPv6 minimum, safe on any network carrying the UDP), so sctp_status, "
-        "sctp_get_peer_addr_info and sctp_peer_addr_params read 1268 (fragmentation point "
-        "1252) where Linux reads the loopback's 65532",
+    Mtu = "usrsctp cannot discover a path MTU over AF_CONN (no ICMP reaches it): the "
+        "userland endpoint gives each path the route's MTU less the IP and UDP headers, at "
+        "most 16384 (larger datagrams overrun a UDP socket's default receive buffer), and "
+        "usrsctp's 1280 where it cannot ask the route; so sctp_status, "
+        "sctp_get_peer_addr_info and sctp_peer_addr_params read 16384 on the loopback where "
+        "Linux reads 65532",
     [{{pyinet_conformance_sctp, connect_bad_args},
       "connect to port 0 (a sockaddr map without a port): usrsctp refuses it at once with "
       "einval; Linux sends the INIT, which is answered with an ABORT: cant_assoc"},

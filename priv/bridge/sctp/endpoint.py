@@ -38,6 +38,7 @@ from .userland import Binding, UserlandStack
 _READ_CHUNK = 65536
 _SO_RCVBUF, _SO_SNDBUF, _SO_LINGER = socket.SO_RCVBUF, socket.SO_SNDBUF, socket.SO_LINGER
 _BOTH_LEVELS = {_SO_RCVBUF, _SO_SNDBUF, _SO_LINGER}
+_SPP_PMTUD_ENABLE, _SPP_PMTUD_DISABLE = 0x08, 0x10
 _INT_OPTIONS = {st.NODELAY: u.NODELAY, st.AUTOCLOSE: u.AUTOCLOSE,
                 st.DISABLE_FRAGMENTS: u.DISABLE_FRAGMENTS}
 
@@ -86,6 +87,7 @@ class UserlandEndpoint:
             self.mapped = True   # Linux's default
             self.default_send: dict[int, bytes] = {}
             self.sack_delay = (200, 0x20)
+            self.pmtud_off = False
         else:
             self.udp = parent.udp
             self.bindings = list(parent.bindings)
@@ -96,6 +98,7 @@ class UserlandEndpoint:
             self.v6only = parent.v6only
             self.default_send = dict(parent.default_send)
             self.sack_delay = parent.sack_delay
+            self.pmtud_off = parent.pmtud_off
         stack.add_endpoint(so, self)
         self._set_events()
 
@@ -264,6 +267,10 @@ class UserlandEndpoint:
             self.stack.release(binding, False)
             self.udp = socket.socket(self.family, socket.SOCK_DGRAM)
             raise _oserror(err)
+        ip = binding.address[0]
+        if ip.startswith("127.") or ip == "::1":
+            # Bound to the loopback: every path is the loopback's.
+            self._set_path_mtu(0, bytes(128), self.stack.path_mtu(ip))
 
     def _autobind(self) -> None:
         if not self.bindings:
@@ -317,8 +324,20 @@ class UserlandEndpoint:
             return exc.errno
         conn = self._conn_address(address)
         if self.lib.connect(self.so, conn, len(conn)) < 0:
-            return ctypes.get_errno()
-        return 0
+            err = ctypes.get_errno()
+            if err != errno.EINPROGRESS:
+                return err
+        self._set_path_mtu(self.lib.getassocid(self.so, conn), conn, self.stack.path_mtu(address[0]))
+        return errno.EINPROGRESS
+
+    def _set_path_mtu(self, uid: int, conn: bytes, mtu: int | None) -> None:
+        """The path's MTU from the route (userland.path_mtu), fixed: usrsctp
+        would probe upward from 1280 with no ICMP to guide it. Reading the
+        option still shows discovery on (ours) unless the user turns it off."""
+        if mtu is None:
+            return
+        params = u.PADDRPARAMS.pack(conn.ljust(128, b"\0"), uid, 0, mtu, _SPP_PMTUD_DISABLE, 0, 0, 0)
+        self.lib.setsockopt(self.so, u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params, len(params))
 
     def connectx(self, packed: bytes) -> tuple[int, int]:
         """sctp_connectx. usrsctp 0.9.5's connectx takes no AF_CONN address, so
@@ -333,12 +352,15 @@ class UserlandEndpoint:
             return errno.EINVAL, 0
         if len(set(addrs)) < len(addrs):
             return errno.EADDRNOTAVAIL, 0   # as Linux answers one address given twice
-        conn = self._conn_address(_python_of(addrs[0]))
+        first = _python_of(addrs[0])
+        conn = self._conn_address(first)
         if self.lib.connect(self.so, conn, len(conn)) < 0:
             err = ctypes.get_errno()
             if err != errno.EINPROGRESS:
                 return err, 0
-        return errno.EINPROGRESS, self.glob(self.lib.getassocid(self.so, conn))
+        uid = self.lib.getassocid(self.so, conn)
+        self._set_path_mtu(uid, conn, self.stack.path_mtu(first[0]))
+        return errno.EINPROGRESS, self.glob(uid)
 
     def listen(self, backlog: int) -> None:
         if self.lib.listen(self.so, backlog) < 0:
@@ -501,6 +523,11 @@ class UserlandEndpoint:
         elif optname == st.PEER_ADDR_PARAMS:
             params, sackdelay, sack_flags = tr.paddrparams_to_usrsctp(raw, self.to_conn, self.loc)
             self._usr_set(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params)
+            user_flags = st.PADDRPARAMS_S.unpack(raw)[6]
+            if user_flags & _SPP_PMTUD_DISABLE:
+                self.pmtud_off = True
+            elif user_flags & _SPP_PMTUD_ENABLE:
+                self.pmtud_off = False
             if sack_flags:
                 delay = 0 if sack_flags & 0x40 else (sackdelay or self.sack_delay[0])
                 assoc = self.loc(struct.unpack_from("=I", raw, 0)[0])
@@ -604,7 +631,13 @@ class UserlandEndpoint:
         if optname == st.PEER_ADDR_PARAMS:
             params, _, _ = tr.paddrparams_to_usrsctp(data, self.to_conn, self.loc)
             raw = self._usr_get(u.IPPROTO_SCTP, u.PEER_ADDR_PARAMS, params, u.PADDRPARAMS.size)
-            return tr.paddrparams_to_linux(raw, self.to_linux, self.glob, *self.sack_delay)
+            linux = tr.paddrparams_to_linux(raw, self.to_linux, self.glob, *self.sack_delay)
+            fields = list(st.PADDRPARAMS_S.unpack(linux))
+            if fields[6] & _SPP_PMTUD_DISABLE and not self.pmtud_off:
+                fields[6] = fields[6] & ~_SPP_PMTUD_DISABLE | _SPP_PMTUD_ENABLE
+                if fields[0] == 0:
+                    fields[4] = 0   # the socket's own: no path, no MTU (Linux's 0)
+            return st.PADDRPARAMS_S.pack(*fields)
         if optname == st.DEFAULT_SEND_PARAM:
             assoc = st.SNDRCVINFO.unpack(data)[8]
             if assoc and self.type == socket.SOCK_SEQPACKET and not self._assoc_exists(assoc):
