@@ -159,10 +159,12 @@ test-sctp: build
 # dependency under the other Debian release (12 and 13: OTP 25 and 27, Python
 # 3.11 and 3.13), in a chroot that tests/chroot/run.sh makes with debootstrap
 # when it is absent (kept in /var/cache/pyinet/chroot; the first time takes
-# about 5 minutes more). About 8 minutes. OTHER_DEBIAN=sid (OTP 29) works too.
+# about 5 minutes more), and the gen_sctp scenarios on the userland backend
+# against that release's recorded native traces. About 10 minutes.
+# OTHER_DEBIAN=sid (OTP 29) works too, but has no recorded SCTP traces.
 OTHER_DEBIAN ?= $(shell . /etc/os-release 2>/dev/null; [ "$${VERSION_CODENAME:-}" = trixie ] && echo bookworm || echo trixie)
 test-other-release:
-	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance test-dependency'
+	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance test-sctp-userland test-dependency'
 
 # pyinet as a rebar3 git dependency (and the release made of it), as a mix
 # dependency, and pip-installed: tests/dependency/run.sh. About a minute.

@@ -9,7 +9,11 @@
 %% requests: one request per port control or command.
 %%
 %% Options and records are checked as prim_inet checks them
-%% (pyinet_sctp_opts), with OTP's own inet:sctp_options/2 for open.
+%% (pyinet_sctp_opts), with OTP's own inet:sctp_options/2 for open. One
+%% option is pyinet's own: {sctp_backend, kernel | userland} in open's
+%% options chooses the SCTP that serves the socket (the kernel's, or usrsctp's
+%% inside the port program, for hosts without kernel SCTP); without it the
+%% application key sctp_backend decides, else the kernel's where it has SCTP.
 %%
 %% Its length is gen_sctp's: one API, function for function, with the inet_sctp
 %% and prim_inet internals each function calls in the order OTP has them.

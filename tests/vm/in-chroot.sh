@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Guest side of record-in-chroot.sh: run CMD in the chroot DIR's copy of the
 # repository (/work/pyinet), with /proc, /sys and /dev, and the VM's shared
-# output directory as the chroot's $PYINET_VM_OUT. Writes inside the chroot
-# stay in the guest's overlay.
+# output directory as the chroot's $PYINET_VM_OUT. vng lays an empty /var over
+# the host's: a chroot under /var is reached through a bind of the host's
+# root, read-only, with /tmp and /root in guest memory.
 #   tests/vm/in-chroot.sh DIR CMD...
 set -eu
 DIR=$1; shift
+if [ ! -d "$DIR/proc" ]; then
+    mkdir -p /tmp/host-root
+    mount --bind / /tmp/host-root
+    DIR=/tmp/host-root$DIR
+fi
+mount -t tmpfs tmpfs "$DIR/tmp"
+mount -t tmpfs tmpfs "$DIR/root"
 mount -t proc proc "$DIR/proc"
 mount --rbind /sys "$DIR/sys"
 mount --rbind /dev "$DIR/dev"
