@@ -216,3 +216,45 @@ def test_a_port_in_use_is_eaddrinuse_across_processes(bridge):
     reply = b.call((A("sctp_open"), A("inet"), A("seqpacket"), USERLAND))
     s = reply[1][2][2]
     assert b.call((A("sctp_bind"), s, (LO, port))) == (A("error"), A("eaddrinuse"))
+
+
+# -- SCTP on IP itself (raw sockets), where the kernel has no SCTP -------------------------
+
+def _raw_sniffer():
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 132)
+    except PermissionError:
+        pytest.skip("raw sockets need CAP_NET_RAW")
+    s.setblocking(False)
+    return s
+
+
+@pytest.mark.skipif(os.path.isdir("/proc/net/sctp"), reason="this kernel claims SCTP itself")
+def test_an_association_over_raw_ip_carries_data_as_sctp_packets():
+    sniffer = _raw_sniffer()
+    b = BridgeProcess(env={"PYINET_SCTP_ENCAPSULATION": "raw"})
+    try:
+        srv, sport = open_bound(b)
+        cli, cport = open_bound(b)
+        assert b.call((A("sctp_listen"), srv, 5)) == ok
+        assert b.call((A("sctp_connect"), cli, (LO, sport))) == ok
+        up = recv(b, cli)[3]
+        assert up[:2] == (A("sctp_assoc_change"), A("comm_up"))
+        assert recv(b, srv)[3][:2] == (A("sctp_assoc_change"), A("comm_up"))
+        assert b.call((A("sctp_sendmsg"), cli, sndrcvinfo(up[5], 0, 42), b"raw")) == ok
+        _, port, anc, data = recv(b, srv)
+        assert (port, data, anc[0][4]) == (cport, b"raw", 42)
+        # What crossed the loopback: IP packets of protocol 132 between the
+        # two ports (an IPv4 raw socket sees the IP header first).
+        seen = set()
+        for _ in range(1000):
+            try:
+                packet = sniffer.recv(65536)
+            except BlockingIOError:
+                break
+            body = packet[(packet[0] & 0x0F) * 4:]
+            seen.add(struct.unpack_from("!HH", body, 0))
+        assert (cport, sport) in seen and (sport, cport) in seen
+    finally:
+        b.close()
+        sniffer.close()

@@ -201,8 +201,11 @@ class UserlandEndpoint(EndpointOptions):
 
     def _token_for(self, ip: str, port: int) -> int:
         wanted = {ip, "::ffff:" + ip}
-        udp_ports = {port, self.stack.encap_port}
-        for b in self.bindings:
+        udp_ports = {port, self.stack.remote_udp_port(port)}
+        carriers = list(self.bindings)
+        if self.stack.raw is not None:
+            carriers = [self.stack.raw.binding(socket.AF_INET6 if ":" in ip else socket.AF_INET)]
+        for b in carriers:
             for token in b.tokens:
                 path = self.stack.paths.get(token)
                 if path is not None and path.remote[0] in wanted and path.remote[1] in udp_ports:
@@ -301,7 +304,7 @@ class UserlandEndpoint(EndpointOptions):
 
     def _conn_address(self, python: tuple) -> bytes:
         ip, port = python[0], python[1]
-        binding = self._binding_for(ip)
+        binding = self.stack.carrier(self._binding_for(ip), ip)
         token = self.stack.path(binding, (ip, self.stack.remote_udp_port(port)))
         return u.sockaddr_conn(port, token)
 

@@ -108,6 +108,11 @@ class UserlandStack:
         self.lib = lib
         self.loop = loop
         self.encap_port = int(os.environ.get("PYINET_SCTP_ENCAP_PORT", "0") or 0)
+        # SCTP on IP itself (raw_ip.py) instead of UDP, where asked for.
+        self.raw = None
+        if os.environ.get("PYINET_SCTP_ENCAPSULATION", "udp") == "raw":
+            from .raw_ip import RawIp
+            self.raw = RawIp(self)
         self.paths: dict[int, Path] = {}
         self._path_of: dict[tuple, int] = {}
         self._next_token = 0x10000
@@ -223,6 +228,8 @@ class UserlandStack:
             sock.setsockopt(socket.IPPROTO_IP, _IP_RECVERR, 1)
         binding = Binding(sock.family, sock)
         self.loop.add_reader(binding.fd, lambda: self._on_datagrams(binding))
+        if self.raw is not None:
+            self.raw.ports[binding.address[1]] += 1
         return binding
 
     def release(self, binding: Binding, linger: bool) -> None:
@@ -245,6 +252,8 @@ class UserlandStack:
 
     def _close_binding(self, binding: Binding) -> None:
         self.loop.forget(binding.fd)
+        if self.raw is not None:
+            self.raw.ports[binding.address[1]] -= 1
         for token in binding.tokens:
             path = self.paths.pop(token, None)
             if path is not None:
@@ -269,6 +278,13 @@ class UserlandStack:
             self.lib.register_address(token)
         return token
 
+    def carrier(self, endpoint_binding: Binding, ip: str) -> Binding:
+        """The binding whose socket carries packets to `ip`: the endpoint's
+        UDP socket, or with raw IP the stack's raw socket of that family."""
+        if self.raw is not None:
+            return self.raw.binding(socket.AF_INET6 if ":" in ip else socket.AF_INET)
+        return endpoint_binding
+
     def path_mtu(self, ip: str) -> int | None:
         """The MTU of an SCTP packet to `ip` over UDP: the route's MTU less the
         IP and UDP headers (usrsctp cannot discover it on AF_CONN, and starts
@@ -286,11 +302,15 @@ class UserlandStack:
                 return None
             finally:
                 probe.close()
-            mtu = min(route - (48 if six else 28), MAX_PATH_MTU)
+            headers = (40 if six else 20) + (0 if self.raw is not None else 8)
+            mtu = min(route - headers, MAX_PATH_MTU)
             self._mtus[ip] = mtu
         return mtu
 
     def remote_udp_port(self, sctp_port: int) -> int:
+        """Where a path's packets go: the peer's UDP port (0 for raw IP)."""
+        if self.raw is not None:
+            return 0
         return self.encap_port or sctp_port
 
     # -- input -------------------------------------------------------------------------
