@@ -7,9 +7,12 @@ drives it.
 
 Why ctypes: it is in the standard library, so the userland backend needs
 the shared library alone (no headers, no compiler, nothing built by `make
-build`), and a call costs about a microsecond, small beside a UDP system
-call per packet. cffi's ABI mode would cost the same and add a dependency;
-its API mode would need libusrsctp-dev and a compiler on every machine.
+build`). Measured (usrsctp_crc32c on 64 bytes, 300,000 calls): ctypes 1.00 us
+a call, cffi's ABI mode 0.55 us. A message costs a dozen calls (sendv,
+recvv, get_events, and per packet conninput and the conn_output callback)
+against 95 us a 64-byte message and 450 us a 64 KiB one end to end here, so
+cffi would save 1-4% at the price of a dependency; its API mode would also
+need libusrsctp-dev and a compiler on every machine.
 
 The stack is started once per process with usrsctp_init_nothreads: no
 thread of its own, its timers advanced by usrsctp_handle_timers from our
