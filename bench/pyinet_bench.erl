@@ -45,6 +45,33 @@ to_term(A) ->
 opts(native, Opts) -> Opts;
 opts(pyinet, Opts) -> [{tcp_module, pyinet_tcp} | Opts].
 
+%% sctp: Count messages of Size bytes from one one-to-many socket to another,
+%% both on the backend (native: gen_sctp on kernel SCTP; kernel and userland:
+%% pyinet_sctp on that SCTP), round robin on five streams, received passively.
+%% A send the stack cannot take now ({error, eagain}: gen_sctp never queues)
+%% is tried again after a millisecond, at most 10,000 times in a row.
+run([sctp, Backend, Size, Count]) ->
+    {M, Extra} = case Backend of
+                     native -> {gen_sctp, []};
+                     _ -> {pyinet_sctp, [{sctp_backend, Backend}]}
+                 end,
+    Opts = [{ip, {127, 0, 0, 1}}, binary, {recbuf, 1 bsl 20}, {sndbuf, 1 bsl 20},
+            {sctp_initmsg, {sctp_initmsg, 5, 5, 0, 0}} | Extra],
+    {ok, Srv} = M:open(Opts),
+    {ok, SP} = inet:port(Srv),
+    ok = M:listen(Srv, true),
+    {ok, Cli} = M:open(Opts),
+    {ok, Assoc} = M:connect(Cli, {127, 0, 0, 1}, SP, [], 10000),
+    Data = binary:copy(<<"s">>, Size),
+    T0 = erlang:monotonic_time(microsecond),
+    spawn_link(fun() -> sctp_send(M, Cli, Assoc, Data, 0, Count) end),
+    Got = sctp_recv(M, Srv, Count, 0),
+    T1 = erlang:monotonic_time(microsecond),
+    M:close(Cli),
+    M:close(Srv),
+    Seconds = (T1 - T0) / 1.0e6,
+    [{result, sctp_msgs, 'msg/s', Count / Seconds}, {result, sctp_mbps, 'MB/s', Got / Seconds / 1.0e6}];
+
 %% throughput: Bytes streamed in Chunk-sized sends. Direction `out` sends from a
 %% socket of the backend to a native reader; `in` sends from native to a reader on
 %% the backend, receiving passively (recv 0) or with {active, once}.
@@ -375,3 +402,26 @@ rss_of(OsPid) ->
     [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]), binary:match(L, <<"VmRSS:">>) =/= nomatch],
     [_, Kb | _] = string:lexemes(binary_to_list(Line), " \t"),
     list_to_integer(Kb) * 1024.
+
+sctp_send(_M, _S, _A, _Data, Count, Count) ->
+    ok;
+sctp_send(M, S, A, Data, N, Count) ->
+    sctp_send_one(M, S, A, N rem 5, Data, 10000),
+    sctp_send(M, S, A, Data, N + 1, Count).
+
+sctp_send_one(M, S, A, Stream, Data, Tries) ->
+    case M:send(S, A, Stream, Data) of
+        ok -> ok;
+        {error, eagain} when Tries > 0 ->
+            timer:sleep(1),
+            sctp_send_one(M, S, A, Stream, Data, Tries - 1)
+    end.
+
+%% Bytes of Count data messages (events skipped).
+sctp_recv(_M, _S, 0, Bytes) ->
+    Bytes;
+sctp_recv(M, S, Count, Bytes) ->
+    case M:recv(S, ?TIMEOUT) of
+        {ok, {_, _, [_ | _], Data}} when is_binary(Data) -> sctp_recv(M, S, Count - 1, Bytes + byte_size(Data));
+        {ok, _Event} -> sctp_recv(M, S, Count, Bytes)
+    end.

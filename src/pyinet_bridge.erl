@@ -97,10 +97,17 @@ is_executable(Path) ->
 %% logging on stderr: debug | info | warning | error), `trace` (a file that
 %% records every frame; read it with python -m bridge.trace FILE) and `spin_us`
 %% (how long its event loop polls awake after activity, default 100; 0 makes it
-%% sleep at once, for machines where every core is busy anyway).
+%% sleep at once, for machines where every core is busy anyway); and for SCTP
+%% `sctp_backend` (kernel | userland: the default of new sockets),
+%% `sctp_encap_port` (the UDP port userland SCTP's peers listen on, as a Linux
+%% peer's net.sctp.udp_port; default: each peer's SCTP port) and
+%% `sctp_encapsulation` (udp, or raw for SCTP on IP itself).
 optional_env() ->
     [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"},
-                                               {spin_us, "PYINET_SPIN_US"}],
+                                               {spin_us, "PYINET_SPIN_US"},
+                                               {sctp_backend, "PYINET_SCTP_BACKEND"},
+                                               {sctp_encap_port, "PYINET_SCTP_ENCAP_PORT"},
+                                               {sctp_encapsulation, "PYINET_SCTP_ENCAPSULATION"}],
                                 {ok, Value} <- [application:get_env(pyinet, Key)]].
 
 to_string(A) when is_atom(A) -> atom_to_list(A);
