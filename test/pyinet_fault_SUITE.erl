@@ -9,6 +9,7 @@
 
 -include_lib("common_test/include/ct.hrl").
 -include_lib("stdlib/include/assert.hrl").
+-include_lib("kernel/include/inet_sctp.hrl").
 
 -export([all/0, groups/0, init_per_suite/1, end_per_suite/1, init_per_testcase/2,
          end_per_testcase/2]).
@@ -20,14 +21,16 @@
          udp_latency/1, udp_truncate/1, udp_corrupt/1, udp_blackhole/1,
          bad_faults/1, faults_stack_and_clear/1, rule_catches_later_sockets/1,
          rule_by_label/1, partition_labels/1, partition_reset/1,
-         same_seed_same_trace/1, trace_to_file/1, port_program_restart_keeps_rules/1]).
+         same_seed_same_trace/1, trace_to_file/1, port_program_restart_keeps_rules/1,
+         sctp_abort/1, sctp_drop_stream/1, sctp_drop_and_clear/1, sctp_latency/1,
+         sctp_duplicate/1, sctp_truncate/1]).
 
 -define(PY, [{tcp_module, pyinet_tcp}, binary, {active, false}]).
 -define(NATIVE, [binary, {active, false}]).
 -define(UDP, [{udp_module, pyinet_udp}, binary, {active, false}]).
 
 all() ->
-    [{group, stream}, {group, datagram}, {group, control}].
+    [{group, stream}, {group, datagram}, {group, sctp}, {group, control}].
 
 groups() ->
     [{stream, [], [chunks_recv, chunks_recv_passive, chunks_send, latency_recv, latency_send,
@@ -37,6 +40,8 @@ groups() ->
                    corrupt_send]},
      {datagram, [], [udp_drop, udp_duplicate, udp_reorder, udp_latency, udp_truncate,
                      udp_corrupt, udp_blackhole]},
+     {sctp, [], [sctp_abort, sctp_drop_stream, sctp_drop_and_clear, sctp_latency,
+                  sctp_duplicate, sctp_truncate]},
      {control, [], [bad_faults, faults_stack_and_clear, rule_catches_later_sockets,
                     rule_by_label, partition_labels, partition_reset, same_seed_same_trace,
                     trace_to_file, port_program_restart_keeps_rules]}].
@@ -340,6 +345,57 @@ udp_blackhole(_Config) ->
     ok = gen_udp:send(S, {127, 0, 0, 1}, RPort, <<"back">>),
     [<<"back">>] = udp_drain(R).
 
+%%% SCTP (whichever backend serves here: on a host without kernel SCTP,
+%%% the userland one).
+
+%% Every association of the socket aborted, for real: the peer's goes down.
+sctp_abort(_Config) ->
+    {Srv, Cli, _CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Cli, abort),
+    #sctp_assoc_change{state = comm_lost} = sctp_event(Srv),
+    #sctp_assoc_change{state = comm_lost} = sctp_event(Cli).
+
+%% Data on one stream dropped, the others through; events pass.
+sctp_drop_stream(_Config) ->
+    {Srv, Cli, CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Cli, {drop_stream, send, 1}),
+    ok = pyinet_sctp:send(Cli, CA, 1, <<"one">>),
+    ok = pyinet_sctp:send(Cli, CA, 2, <<"two">>),
+    {ok, {_, _, [#sctp_sndrcvinfo{stream = 2}], <<"two">>}} = pyinet_sctp:recv(Srv, 2000),
+    {error, timeout} = pyinet_sctp:recv(Srv, 300).
+
+sctp_drop_and_clear(_Config) ->
+    {Srv, Cli, CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Srv, {drop, recv, 1.0}),
+    ok = pyinet_sctp:send(Cli, CA, 0, <<"lost">>),
+    {error, timeout} = pyinet_sctp:recv(Srv, 500),
+    ok = pyinet_fault:clear(Srv),
+    ok = pyinet_sctp:send(Cli, CA, 0, <<"kept">>),
+    {ok, {_, _, _, <<"kept">>}} = pyinet_sctp:recv(Srv, 2000).
+
+sctp_latency(_Config) ->
+    {Srv, Cli, CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Srv, {latency, recv, 300}),
+    T0 = erlang:monotonic_time(millisecond),
+    ok = pyinet_sctp:send(Cli, CA, 0, <<"late">>),
+    {ok, {_, _, _, <<"late">>}} = pyinet_sctp:recv(Srv, 5000),
+    ?assert(erlang:monotonic_time(millisecond) - T0 >= 300).
+
+sctp_duplicate(_Config) ->
+    {Srv, Cli, CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Cli, {duplicate, send, 1.0}),
+    ok = pyinet_sctp:send(Cli, CA, 0, <<"twice">>),
+    {ok, {_, _, _, <<"twice">>}} = pyinet_sctp:recv(Srv, 2000),
+    {ok, {_, _, _, <<"twice">>}} = pyinet_sctp:recv(Srv, 2000).
+
+%% A message longer than the buffer arrives in pieces from the socket: the
+%% fault cuts the whole message.
+sctp_truncate(_Config) ->
+    {Srv, Cli, CA, _SA} = sctp_assoc(),
+    ok = pyinet_fault:inject(Srv, {truncate, recv, 3}),
+    ok = pyinet_sctp:send(Cli, CA, 0, binary:copy(<<"m">>, 5000)),
+    {ok, {_, _, _, <<"mmm">>}} = pyinet_sctp:recv(Srv, 2000).
+
 %%% Control: bad input, stacking, rules, labels, partitions, seeds, traces.
 
 bad_faults(_Config) ->
@@ -490,8 +546,9 @@ trace_to_file(Config) ->
 %% A port program that dies comes back with the rules (and the seed).
 port_program_restart_keeps_rules(_Config) ->
     Id = pyinet_fault:add_rule(#{match => #{transport => udp}, fault => {drop, recv, 1.0}}),
-    [kill_program(OsPid) || #{os_pid := OsPid} <- pyinet:info()],
-    wait_for_programs(pyinet_pool:size(), 100),
+    Old = [OsPid || #{os_pid := OsPid} <- pyinet:info()],
+    [kill_program(OsPid) || OsPid <- Old],
+    wait_for_new_programs(Old, pyinet_pool:size(), 200),
     {S, R, RPort} = udp_pair(),
     ok = gen_udp:send(S, {127, 0, 0, 1}, RPort, <<"x">>),
     [] = udp_drain(R),
@@ -499,6 +556,28 @@ port_program_restart_keeps_rules(_Config) ->
     ok = pyinet_fault:delete_rule(Id).
 
 %%% Helpers.
+
+%% A one-to-many server and a client associated with it, both passive
+%% binary: {Server, Client, ClientAssocId, ServerAssocId}.
+sctp_assoc() ->
+    Lo = {127, 0, 0, 1},
+    {ok, Srv} = pyinet_sctp:open([{ip, Lo}, binary, {active, false}]),
+    {ok, SP} = inet:port(Srv),
+    ok = pyinet_sctp:listen(Srv, true),
+    {ok, Cli} = pyinet_sctp:open([{ip, Lo}, binary, {active, false}]),
+    {ok, #sctp_assoc_change{state = comm_up, assoc_id = CA}} =
+        pyinet_sctp:connect(Cli, Lo, SP, [], 5000),
+    #sctp_assoc_change{state = comm_up, assoc_id = SA} = sctp_event(Srv),
+    {Srv, Cli, CA, SA}.
+
+%% The next #sctp_assoc_change{} (other events skipped).
+sctp_event(S) ->
+    case pyinet_sctp:recv(S, 5000) of
+        {ok, {_, _, _, #sctp_assoc_change{} = A}} -> A;
+        {ok, {_, _, _, _Other}} -> sctp_event(S);
+        {error, {_, _, #sctp_assoc_change{} = A}} -> A;
+        Other -> ct:fail({no_assoc_change, Other})
+    end.
 
 %% A pyinet socket C connected to a native socket A, both passive binary.
 pair() -> pair([], []).
@@ -564,8 +643,12 @@ index(X, [_ | T], I) -> index(X, T, I + 1).
 kill_program(OsPid) ->
     os:cmd("kill -9 " ++ integer_to_list(OsPid)).
 
-wait_for_programs(N, Tries) ->
-    case length(pyinet_pool:routers()) of
-        N -> ok;
-        _ when Tries > 0 -> timer:sleep(50), wait_for_programs(N, Tries - 1)
+%% Until N port programs run and none of them is one of Old.
+wait_for_new_programs(Old, N, Tries) ->
+    Now = try [OsPid || #{os_pid := OsPid} <- pyinet:info()]
+          catch exit:_ -> []
+          end,
+    case length(Now) =:= N andalso Now -- Old =:= Now of
+        true -> ok;
+        false when Tries > 0 -> timer:sleep(50), wait_for_new_programs(Old, N, Tries - 1)
     end.

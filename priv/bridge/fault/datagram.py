@@ -122,6 +122,11 @@ class DatagramShaper:
             self._enter(Item(now, next(self._seq), payload, meta), now)
         return copies
 
+    def feed_event(self, payload: bytes, meta, now: float) -> None:
+        """Something that is not the peer's data (an SCTP notification, an
+        end): no loss, only the delays, in its place."""
+        self._schedule(Item(now, next(self._seq), payload, meta), now, log=False)
+
     def feed_error(self, errno: int, meta, now: float) -> None:
         """An error the kernel reported on this direction: it keeps its place."""
         self._insert(Item(now, next(self._seq), b"", meta, errno))
@@ -154,7 +159,7 @@ class DatagramShaper:
         for item in held:
             self._schedule(item, now)
 
-    def _schedule(self, item: Item, now: float) -> None:
+    def _schedule(self, item: Item, now: float, log: bool = True) -> None:
         due = now
         delayed = None
         for fault in self.faults:
@@ -164,7 +169,7 @@ class DatagramShaper:
             elif isinstance(fault, k.Jitter):
                 due += self._rng_for(fault).uniform(0.0, fault.spread)
                 delayed = fault
-        if delayed is not None:
+        if delayed is not None and log:
             self._log(delayed, "delayed", len(item.payload))
         item.due = due
         self._insert(item)

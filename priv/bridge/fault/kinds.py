@@ -16,10 +16,10 @@ the peer), `send` (going to the peer) or `both`.
 | `{half_close, recv}` | tcp | this socket sees end of input, as if the peer had shut down writing |
 | `{half_close, send}` | tcp | the peer sees end of input: our write side is shut down in the kernel after what is queued |
 | `{fail, Op, Posix}` | tcp (`send`, `recv`), tcp listen (`accept`), rules (`connect`) | the next such operation fails with `Posix`, as the kernel reports it; a failed send or recv leaves the connection dead (reset for `econnreset`, silent otherwise) |
-| `blackhole`, `{blackhole, Dir}` | tcp, udp, sctp | bytes or datagrams dropped, the connection stays up |
+| `blackhole`, `{blackhole, Dir}` | tcp, udp, sctp | bytes or datagrams (SCTP: data messages; its events still come) dropped, the connection stays up |
 | `{truncate, Dir, N}` | tcp | N more bytes pass, then the connection is closed (shut down both ways in the kernel) |
 | `{truncate, Dir, N}` | udp, sctp | every datagram is cut to N bytes |
-| `{corrupt, Dir, Offset}` | tcp, udp | the byte at `Offset` (counted from the injection; for datagrams, in every datagram) is inverted |
+| `{corrupt, Dir, Offset}` | tcp, udp, sctp | the byte at `Offset` (counted from the injection; for datagrams and messages, in every one) is inverted |
 | `{drop, Dir, P}` | udp, sctp | each datagram dropped with probability P |
 | `{duplicate, Dir, P}` | udp, sctp | each datagram sent twice with probability P |
 | `{reorder, Dir, Window}`, `{reorder, Dir, Window, HoldMs}` | udp, sctp | datagrams are held until `Window` have come (or `HoldMs`, default 50, passed) and go on in a random order |
@@ -135,7 +135,6 @@ class Truncate(Fault):
 @dataclass(frozen=True)
 class Corrupt(Fault):
     offset: int = 0
-    transports = frozenset({TCP, UDP})
 
 
 @dataclass(frozen=True)

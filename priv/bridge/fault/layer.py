@@ -26,14 +26,15 @@ from . import kinds as k
 from . import rules as r
 from .datagram_wire import DatagramWire
 from .listener_wire import ListenerWire
+from .sctp_wire import SctpWire
 from .stream_wire import StreamWire
 
 log = logging.getLogger("bridge.fault")
 
 TRACE_MAX = 200_000
 UNDEFINED = atom("undefined")
-_WIRES = {"tcp": StreamWire, "tcp_listen": ListenerWire, "udp": DatagramWire}
-_FIRED_AT_ONCE = (k.Reset, k.HalfClose)
+_WIRES = {"tcp": StreamWire, "tcp_listen": ListenerWire, "udp": DatagramWire, "sctp": SctpWire}
+_FIRED_AT_ONCE = (k.Reset, k.HalfClose, k.Abort)
 
 
 class FaultLayer:

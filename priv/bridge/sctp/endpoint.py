@@ -106,6 +106,12 @@ class UserlandEndpoint(EndpointOptions):
     def loc(self, gid: int) -> int:
         return self.stack.local_id(self.group, gid)
 
+    def association_ids(self) -> list:
+        """The machine-wide ids of this socket's associations, past ones too
+        (an ABORT to one that is gone fails, harmlessly): what the fault
+        layer's `abort` aborts."""
+        return self.stack.group_ids(self.group)
+
     # -- what the loop sees ----------------------------------------------------------
 
     def fileno(self) -> int:

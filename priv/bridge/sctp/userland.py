@@ -188,6 +188,9 @@ class UserlandStack:
             self._uid_of[gid] = key
         return gid
 
+    def group_ids(self, group: int) -> list:
+        return sorted(gid for gid, (g, _) in self._uid_of.items() if g == group)
+
     def local_id(self, group: int, gid: int) -> int:
         """usrsctp's id of association `gid` in this group; one that no
         association has when it is another group's or unknown."""
