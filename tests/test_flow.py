@@ -191,3 +191,81 @@ def test_sendable_and_acks_carry_the_kernels_room(bridge):
     acked = _frames_until(bridge, lambda m: m[0] == atom("acked"), timeout=10)[-1]
     assert [room for (_, _, room) in acked[1]] == [0]
     peer.close()
+
+
+def _send_frame(sid: int, data: bytes) -> bytes:
+    from bridge.etf import encode
+    payload = encode((PYINET, (atom("tcp_send"), sid, data)))
+    return struct.pack(">I", len(payload)) + payload
+
+
+def test_the_no_reply_send_frame_is_read_without_decoding():
+    """Both encodings term_to_binary has used for it: OTP 25's ATOM_EXT and
+    OTP 26's SMALL_ATOM_UTF8_EXT, with a small and a large id."""
+    from bridge.program import _no_reply_send
+    otp25 = (b"\x83h\x02d\x00\x06pyineth\x03d\x00\x08tcp_senda\x05m\x00\x00\x00\x02ab")
+    otp26 = (b"\x83h\x02w\x06pyineth\x03w\x08tcp_sendb\x00\x00\x01,m\x00\x00\x00\x02ab")
+    sid, data = _no_reply_send(otp25)
+    assert (sid, bytes(data)) == (5, b"ab")
+    sid, data = _no_reply_send(memoryview(otp26))
+    assert (sid, bytes(data)) == (300, b"ab")
+    assert _no_reply_send(otp25[:-1]) is None          # the binary's length disagrees
+    assert _no_reply_send(otp25 + b"x") is None
+    assert _no_reply_send(otp25.replace(b"tcp_send", b"tcp_sent")) is None
+    assert _no_reply_send(otp25.replace(b"a\x05", b"F\x05")) is None
+
+
+def test_sends_that_arrive_together_go_out_in_order_each_counted(bridge):
+    lid, port = _listen(bridge, [(atom("packet"), 2)])
+    peer = socket.create_connection(("127.0.0.1", port))
+    _, conn = bridge.call((atom("tcp_accept"), lid, 1000))
+    sid = conn[2][2]
+    datas = [bytes([i]) * (i + 1) for i in range(50)]
+    bridge.write_raw(b"".join(_send_frame(sid, d) for d in datas))
+    peer.settimeout(5)
+    got = b""
+    want = sum(2 + len(d) for d in datas)
+    while len(got) < want:
+        got += peer.recv(65536)
+    out, at = [], 0
+    while at < len(got):
+        (n,) = struct.unpack_from(">H", got, at)
+        out.append(got[at + 2:at + 2 + n])
+        at += 2 + n
+    assert out == datas
+    credit = 0
+    deadline = time.monotonic() + 5
+    while credit < sum(len(d) + 4 + 1024 for d in datas) and time.monotonic() < deadline:
+        for m in _frames_until(bridge, lambda m: m[0] == atom("acked")):
+            if m[0] == atom("acked"):
+                credit += sum(c for (_, c, _) in m[1])
+    assert credit == sum(len(d) + 4 + 1024 for d in datas)
+    _, stats = bridge.call((atom("inet_getstat"), sid, [atom("send_cnt"), atom("send_oct")]))
+    assert stats == [(atom("send_cnt"), 50), (atom("send_oct"), want)]
+    peer.close()
+
+
+def test_sends_together_beyond_what_the_kernel_takes_queue_and_go_busy(bridge):
+    """The peer does not read: the kernel takes part of the batch, the rest is
+    queued as single sends would have been, past the high watermark the socket
+    is busy, and once the peer reads everything arrives, in order."""
+    conn, peer = _slow_connection(bridge)
+    sid = conn[2][2]
+    chunk = 4096
+    datas = [bytes([i % 251]) * chunk for i in range(64)]
+    bridge.write_raw(b"".join(_send_frame(sid, d) for d in datas))
+    _frames_until(bridge, lambda m: m[0] == atom("busy") and m[2] is True, timeout=10)
+    got = _drain_exactly(peer, chunk * len(datas))
+    assert got == b"".join(datas)
+    peer.close()
+
+
+def _drain_exactly(peer, n: int) -> bytes:
+    peer.settimeout(5)
+    got = b""
+    while len(got) < n:
+        chunk = peer.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    return got

@@ -36,6 +36,10 @@ from .requests import EINVAL, Call, dispatch
 log = logging.getLogger("bridge")
 
 PYINET = atom("pyinet")
+# The start of `{pyinet, {tcp_send, Id, Binary}}` as term_to_binary writes it:
+# atoms as ATOM_EXT up to OTP 25, SMALL_ATOM_UTF8_EXT from 26.
+_NO_REPLY_SEND = (b"\x83h\x02d\x00\x06pyineth\x03d\x00\x08tcp_send",
+                  b"\x83h\x02w\x06pyineth\x03w\x08tcp_send")
 _F_SETPIPE_SZ = 1031
 _READ_BUDGET = 4 << 20  # bytes read from stdin per loop iteration, so sockets get their turn
 
@@ -217,12 +221,42 @@ class PortProgram:
             budget -= n
             self.bytes_in += n
             reader.buffer_updated(n, self.loop.time())
-            for frame in reader.frames():
-                self.handle_frame(frame, reader.began)
+            self._handle_frames(reader)
             if n < len(buf):
                 break
         if self._stdin_is_file:
             self.loop.call_soon(self._on_stdin)
+
+    def _handle_frames(self, reader) -> None:
+        """The frames one read brought. A run of sends that need no reply on
+        one socket is handed over as one batch (one write for them all, where
+        each would otherwise cost its own); any other frame, and the end of
+        the read, hand the run over first, so that everything keeps its order."""
+        batch_sid, batch = None, []
+        for frame in reader.frames():
+            send = _no_reply_send(frame) if self.tracer is None else None
+            if send is not None:
+                sid, data = send
+                if sid != batch_sid and batch:
+                    self._send_batch(batch_sid, batch)
+                    batch = []
+                batch_sid = sid
+                batch.append(data)
+                self.frames_in += 1
+                self.frame_began = reader.began
+                continue
+            if batch:
+                self._send_batch(batch_sid, batch)
+                batch_sid, batch = None, []
+            self.handle_frame(frame, reader.began)
+        if batch:
+            self._send_batch(batch_sid, batch)
+
+    def _send_batch(self, sid: int, datas: list) -> None:
+        sock = self.sockets.get(sid)
+        send = getattr(sock, "send_no_reply_batch", None)
+        if send is not None:
+            send(datas)
 
     def handle_frame(self, frame, began: float | None = None) -> None:
         """Handle one request frame; `began` is the loop time at which it began to
@@ -341,6 +375,34 @@ class PortProgram:
                 gone = getattr(sock, "caller_died", None)
                 if gone is not None:
                     gone(pid)
+
+
+def _no_reply_send(frame):
+    """(Id, Binary) of a `{pyinet, {tcp_send, Id, Binary}}` frame, read
+    without decoding it (the hot frame of a bulk send), or None."""
+    if isinstance(frame, OversizedFrame):
+        return None
+    for prefix in _NO_REPLY_SEND:
+        if frame[:len(prefix)] == prefix:
+            break
+    else:
+        return None
+    at = len(prefix)
+    if len(frame) < at + 7:
+        return None
+    tag = frame[at]
+    if tag == 97:      # SMALL_INTEGER_EXT
+        sid, at = frame[at + 1], at + 2
+    elif tag == 98:    # INTEGER_EXT
+        sid, at = int.from_bytes(frame[at + 1:at + 5], "big", signed=True), at + 5
+    else:
+        return None
+    if len(frame) < at + 5 or frame[at] != 109:  # BINARY_EXT
+        return None
+    size = int.from_bytes(frame[at + 1:at + 5], "big")
+    if at + 5 + size != len(frame):
+        return None
+    return sid, memoryview(frame)[at + 5:]
 
 
 def _caller_of(term):

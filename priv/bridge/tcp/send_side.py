@@ -89,6 +89,57 @@ class SendSide:
         """A send the client counted as outstanding and did not wait for."""
         self.send(NO_REPLY, data)
 
+    def send_no_reply_batch(self, datas: list) -> None:
+        """Sends the client did not wait for, which arrived together: written
+        with one sendmsg where the queue is empty (as many writes would
+        leave the kernel the same bytes in the same order); each is still
+        one send to the counters, the credit and the Sender. What the kernel
+        does not take goes on as the single sends would have gone."""
+        sender = self.sender
+        began = self.program.frame_began
+        if (len(datas) == 1 or sender.must_wait or sender.queue or sender.holding
+                or self.opts.delay_send or not self.connected or not self.sendable
+                or self.pending_shutdown is not None):
+            for data in datas:
+                self.send(NO_REPLY, data)
+            return
+        ptype = self.opts.ptype
+        units = []   # [header, data] of each send
+        iov = []
+        for data in datas:
+            header = sender.header_for(len(data))
+            units.append((header, data))
+            if header:
+                iov.append(header)
+            if len(data):
+                iov.append(data)
+        try:
+            n = self.sock.sendmsg(iov) if iov else 0
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError:
+            # As the first of them would have found it; the rest follow it.
+            for data in datas:
+                self.send(NO_REPLY, data)
+            return
+        credit = 0
+        for i, (header, data) in enumerate(units):
+            size = len(header) + len(data)
+            if n >= size:
+                n -= size
+                self.stats.sent(len(data) + ptype.header_size)
+                credit += send_count(len(data))
+                continue
+            # The first send the kernel did not take whole: its rest is queued
+            # (wrote_at_once), and the sends after it find the queue non-empty.
+            self.stats.sent(len(data) + ptype.header_size)
+            sender.queue_rest(header, data, n, send_count(len(data)))
+            self._update_writing()
+            for later in datas[i + 1:]:
+                self._command(NO_REPLY, later, began)
+            break
+        self._ack(credit)
+
     # -- sending (tcp_inet_commandv, tcp_sendv, tcp_inet_output) -----------------------------
     #
     # The policy is the Sender's (sender.py); here it meets the socket, the

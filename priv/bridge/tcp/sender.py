@@ -87,16 +87,19 @@ class Sender:
 
     # -- a send ------------------------------------------------------------------------------
 
+    def header_for(self, size: int) -> bytes:
+        """The packet header of a send of `size` bytes (b"" for raw)."""
+        hsize = self.opts.ptype.header_size
+        if not hsize:
+            return b""
+        # put_int8/16/32 in inet_drv: a length too large for the header wraps.
+        return (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
+
     def offer(self, call, data, credit: int, now: float) -> str:
         """One send's data, handed over at `now`; returns what to do with it."""
         opts = self.opts
         size = len(data)
-        hsize = opts.ptype.header_size
-        if hsize:
-            # put_int8/16/32 in inet_drv: a length too large for the header wraps.
-            header = (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
-        else:
-            header = b""
+        header = self.header_for(size)
         queue = self.queue
         if queue:
             queue.append(header)
@@ -141,6 +144,12 @@ class Sender:
         else:
             queue.append(memoryview(data)[n - hlen:], credit)
         return 0
+
+    def queue_rest(self, header: bytes, data, n: int, credit: int) -> None:
+        """A send written with others of which the kernel took n bytes (less
+        than all): its rest is queued, as wrote_at_once does for one."""
+        self.offered_header, self._data, self._credit = header, data, credit
+        self.wrote_at_once(n)
 
     def forget_offer(self) -> None:
         """The write of the send answered WRITE failed: it is not queued."""
