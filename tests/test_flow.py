@@ -199,22 +199,6 @@ def _send_frame(sid: int, data: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + payload
 
 
-def test_the_no_reply_send_frame_is_read_without_decoding():
-    """Both encodings term_to_binary has used for it: OTP 25's ATOM_EXT and
-    OTP 26's SMALL_ATOM_UTF8_EXT, with a small and a large id."""
-    from bridge.program import _no_reply_send
-    otp25 = (b"\x83h\x02d\x00\x06pyineth\x03d\x00\x08tcp_senda\x05m\x00\x00\x00\x02ab")
-    otp26 = (b"\x83h\x02w\x06pyineth\x03w\x08tcp_sendb\x00\x00\x01,m\x00\x00\x00\x02ab")
-    sid, data = _no_reply_send(otp25)
-    assert (sid, bytes(data)) == (5, b"ab")
-    sid, data = _no_reply_send(memoryview(otp26))
-    assert (sid, bytes(data)) == (300, b"ab")
-    assert _no_reply_send(otp25[:-1]) is None          # the binary's length disagrees
-    assert _no_reply_send(otp25 + b"x") is None
-    assert _no_reply_send(otp25.replace(b"tcp_send", b"tcp_sent")) is None
-    assert _no_reply_send(otp25.replace(b"a\x05", b"F\x05")) is None
-
-
 def test_sends_that_arrive_together_go_out_in_order_each_counted(bridge):
     lid, port = _listen(bridge, [(atom("packet"), 2)])
     peer = socket.create_connection(("127.0.0.1", port))

@@ -36,11 +36,13 @@ from .requests import EINVAL, Call, dispatch
 log = logging.getLogger("bridge")
 
 PYINET = atom("pyinet")
-# The start of `{pyinet, {tcp_send, Id, Binary}}` as term_to_binary writes it:
-# atoms as ATOM_EXT up to OTP 25, SMALL_ATOM_UTF8_EXT from 26.
-_NO_REPLY_SEND = (b"\x83h\x02d\x00\x06pyineth\x03d\x00\x08tcp_send",
-                  b"\x83h\x02w\x06pyineth\x03w\x08tcp_send")
+_TCP_SEND = atom("tcp_send")
 _F_SETPIPE_SZ = 1031
+# Sends batched together are small ones, whose cost is the write itself; a
+# large send goes out on its own at once, and a batch is written when it
+# holds this much: later bytes would wait for the earlier ones to be read.
+_BATCH_SEND_MAX = 8 * 1024
+_BATCH_MAX = 256 * 1024
 _READ_BUDGET = 4 << 20  # bytes read from stdin per loop iteration, so sockets get their turn
 
 
@@ -228,27 +230,30 @@ class PortProgram:
             self.loop.call_soon(self._on_stdin)
 
     def _handle_frames(self, reader) -> None:
-        """The frames one read brought. A run of sends that need no reply on
-        one socket is handed over as one batch (one write for them all, where
-        each would otherwise cost its own); any other frame, and the end of
-        the read, hand the run over first, so that everything keeps its order."""
-        batch_sid, batch = None, []
+        """The frames one read brought. A run of small sends that need no
+        reply on one socket is handed over as one batch (one write for them
+        all, where each would otherwise cost its own); any other frame, and
+        the end of the read, hand the run over first, so that everything
+        keeps its order."""
+        batch_sid, batch, batched = None, [], 0
         for frame in reader.frames():
-            send = _no_reply_send(frame) if self.tracer is None else None
+            term = self._decode(frame, reader.began)
+            if term is None:
+                continue
+            send = _small_no_reply_send(term)
             if send is not None:
                 sid, data = send
-                if sid != batch_sid and batch:
+                if batch and (sid != batch_sid or batched + len(data) > _BATCH_MAX):
                     self._send_batch(batch_sid, batch)
-                    batch = []
+                    batch, batched = [], 0
                 batch_sid = sid
                 batch.append(data)
-                self.frames_in += 1
-                self.frame_began = reader.began
+                batched += len(data)
                 continue
             if batch:
                 self._send_batch(batch_sid, batch)
-                batch_sid, batch = None, []
-            self.handle_frame(frame, reader.began)
+                batch_sid, batch, batched = None, [], 0
+            self._handle_safely(term)
         if batch:
             self._send_batch(batch_sid, batch)
 
@@ -261,18 +266,26 @@ class PortProgram:
     def handle_frame(self, frame, began: float | None = None) -> None:
         """Handle one request frame; `began` is the loop time at which it began to
         arrive (now, if not given)."""
+        term = self._decode(frame, began)
+        if term is not None:
+            self._handle_safely(term)
+
+    def _decode(self, frame, began: float | None):
+        """The frame's term (None when it cannot be one), counted and traced."""
         self.frame_began = self.loop.time() if began is None else began
         self.frames_in += 1
         if self.tracer is not None and not isinstance(frame, OversizedFrame):
             self.tracer.frame_in(frame)
         if isinstance(frame, OversizedFrame):
             log.error("dropped a frame of %d bytes (larger than the limit)", frame.length)
-            return
+            return None
         try:
-            term = decode(frame)
+            return decode(frame)
         except DecodeError as exc:
             log.error("dropped an undecodable frame of %d bytes: %s", len(frame), exc)
-            return
+            return None
+
+    def _handle_safely(self, term) -> None:
         try:
             self._handle_term(term)
         except Exception:  # a bug must cost one request, not the whole program
@@ -377,32 +390,15 @@ class PortProgram:
                     gone(pid)
 
 
-def _no_reply_send(frame):
-    """(Id, Binary) of a `{pyinet, {tcp_send, Id, Binary}}` frame, read
-    without decoding it (the hot frame of a bulk send), or None."""
-    if isinstance(frame, OversizedFrame):
-        return None
-    for prefix in _NO_REPLY_SEND:
-        if frame[:len(prefix)] == prefix:
-            break
-    else:
-        return None
-    at = len(prefix)
-    if len(frame) < at + 7:
-        return None
-    tag = frame[at]
-    if tag == 97:      # SMALL_INTEGER_EXT
-        sid, at = frame[at + 1], at + 2
-    elif tag == 98:    # INTEGER_EXT
-        sid, at = int.from_bytes(frame[at + 1:at + 5], "big", signed=True), at + 5
-    else:
-        return None
-    if len(frame) < at + 5 or frame[at] != 109:  # BINARY_EXT
-        return None
-    size = int.from_bytes(frame[at + 1:at + 5], "big")
-    if at + 5 + size != len(frame):
-        return None
-    return sid, memoryview(frame)[at + 5:]
+def _small_no_reply_send(term):
+    """(Id, Binary) of `{pyinet, {tcp_send, Id, Binary}}` with a small
+    Binary, the sends worth batching; else None."""
+    if type(term) is tuple and len(term) == 2 and term[0] == PYINET:
+        ctl = term[1]
+        if (type(ctl) is tuple and len(ctl) == 3 and ctl[0] == _TCP_SEND and type(ctl[1]) is int
+                and isinstance(ctl[2], (bytes, memoryview)) and len(ctl[2]) < _BATCH_SEND_MAX):
+            return ctl[1], ctl[2]
+    return None
 
 
 def _caller_of(term):
