@@ -45,8 +45,10 @@
           paused = #{} :: #{pid() => {integer(), non_neg_integer()} | exempt},
           queue_high :: pos_integer(),
           queue_low :: non_neg_integer(),
-          %% Socket id -> {Id, Outstanding, HighWatermark, Busy, Room} for the
-          %% sockets that may be sent to without waiting (see pyinet_tcp:send/2).
+          %% Socket id -> {Id, Outstanding, HighWatermark, Busy, Room, Active}
+          %% for the sockets that may be sent to without waiting (see
+          %% pyinet_tcp:send/2); Active is 1 once the socket may have sent its
+          %% owner messages (pyinet_tcp:close/1).
           sendable :: ets:tid()
          }).
 
@@ -187,6 +189,10 @@ handle_info(check_alive, State) ->
     {noreply, State};
 handle_info(check_paused, State) ->
     {noreply, check_paused(State)};
+handle_info({closed, Socket}, State) ->
+    %% A close not waited for (pyinet_tcp:close/1): the socket is gone now;
+    %% the program's own {closed, S} finds nothing left to do.
+    {noreply, control({closed, Socket}, State)};
 handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
@@ -300,8 +306,11 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         #{} ->
             State1
     end;
-control({sendable, Id, High, Room}, #state{sendable = T} = State) ->
-    ets:insert_new(T, {Id, 0, High, 0, Room}) orelse ets:update_element(T, Id, [{3, High}, {5, Room}]),
+control({sendable, Id, High, Room, Active}, #state{sendable = T} = State) ->
+    Flag = case Active of true -> 1; false -> 0 end,
+    ets:insert_new(T, {Id, 0, High, 0, Room, Flag})
+        orelse ets:update_element(T, Id, [{3, High}, {5, Room}]
+                                         ++ [{6, 1} || Active]),
     State;
 control({busy, Id, Busy}, #state{sendable = T} = State) ->
     %% The socket may have become unsendable (and left the table) since.

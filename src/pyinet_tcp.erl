@@ -224,12 +224,14 @@ can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
 can_send_now(_Router, _Port, _Id, _Size) ->
     false.
 
-is_sendable(Router, Port, Id) when node(Port) =:= node() ->
+%% The socket may send its owner messages from now on (close/1 waits then);
+%% whether it is sendable.
+mark_active(Router, Port, Id) when node(Port) =:= node() ->
     case persistent_term:get({pyinet_sendable, Router}, undefined) of
         undefined -> false;
-        {Table, _} -> ets:member(Table, Id)
+        {Table, _} -> ets:update_element(Table, Id, {6, 1})
     end;
-is_sendable(_Router, _Port, _Id) ->
+mark_active(_Router, _Port, _Id) ->
     false.
 
 send(S, Data, _Opts) ->
@@ -254,9 +256,41 @@ shutdown(?SOCKET(R, P, Id), How) when How =:= read; How =:= write; How =:= read_
 
 -spec close(socket()) -> ok.
 close(?SOCKET(R, P, Id) = S) ->
-    _ = pyinet_request:call(R, P, {tcp_close, Id}),
-    %% As inet:tcp_close/1: a close message already delivered is dropped.
-    receive {tcp_closed, S} -> ok after 0 -> ok end.
+    case closes_at_once(R, P, Id) of
+        true ->
+            %% Nothing to wait for, nothing that can come after: not waited
+            %% for. The router hears of it first (this process's later calls
+            %% to it come after), so that the socket is gone for inet:monitor/1
+            %% as a closed port is.
+            R ! {closed, S},
+            _ = erlang:port_command(P, term_to_binary({pyinet, {tcp_close, Id}})),
+            ok;
+        false ->
+            _ = pyinet_request:call(R, P, {tcp_close, Id}),
+            %% As inet:tcp_close/1: a close message already delivered is dropped.
+            receive {tcp_closed, S} -> ok after 0 -> ok end
+    end.
+
+%% Whether the port program will close the socket at once and has never sent
+%% its owner a message that could still be on its way: the socket is
+%% sendable (open, no error, no end of input seen), nothing is outstanding
+%% (nothing queued to wait for), it is not busy, and it has never been active.
+%% The row goes now, so that later sends on the handle wait for their answer.
+closes_at_once(Router, Port, Id) when node(Port) =:= node() ->
+    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+        undefined ->
+            false;
+        {Table, _} ->
+            case ets:lookup(Table, Id) of
+                [{Id, 0, _High, 0, _Room, 0}] ->
+                    ets:delete(Table, Id),
+                    true;
+                _ ->
+                    false
+            end
+    end;
+closes_at_once(_Router, _Port, _Id) ->
+    false.
 
 %% inet:tcp_controlling_process/2, step by step: only the owner may give the
 %% socket away; input already delivered to the owner's mailbox moves with it,
@@ -326,7 +360,7 @@ setopts(?SOCKET(R, P, Id), [{active, A}] = Opts) when A =:= once; A =:= true ->
     %% socket is sendable (connected, no error, no end of input seen) the
     %% answer can only be ok, so it is not waited for (the program applies
     %% it in order with everything else this process asks of it).
-    case is_sendable(R, P, Id) of
+    case mark_active(R, P, Id) of
         true ->
             Frame = term_to_binary({pyinet, {inet_setopts, Id, Opts}}),
             try erlang:port_command(P, Frame) of
@@ -337,6 +371,7 @@ setopts(?SOCKET(R, P, Id), [{active, A}] = Opts) when A =:= once; A =:= true ->
             pyinet_inet:setopts(R, P, Id, Opts)
     end;
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
+    [mark_active(R, P, Id) || {active, A} <- Opts, A =/= false],
     pyinet_inet:setopts(R, P, Id, Opts);
 setopts(_, Opts) ->
     %% inet:setopts/2 on a port walks Opts with a list comprehension.

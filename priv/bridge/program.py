@@ -83,6 +83,7 @@ class PortProgram:
             "resume": self._control_resume,
             "faults": self._control_faults,
             "inet_setopts": self._control_setopts,
+            "tcp_close": self._control_close,
         }
 
     # -- life cycle -----------------------------------------------------------------
@@ -157,7 +158,10 @@ class PortProgram:
 
     def _flush_acks(self) -> None:
         """{acked, [{Id, Bytes, Room}]}: with the bytes, the kernel's room now
-        (send_side.py), after every write of this iteration."""
+        (send_side.py). Acks wait for the end of the loop iteration, so that
+        a run of sends is acked once, but never behind another frame: a
+        reply that follows a write in time follows its ack (a close after a
+        send and the recv that saw it then finds nothing outstanding)."""
         if self._acks:
             acks, self._acks = self._acks, {}
             sockets = self.sockets
@@ -192,10 +196,14 @@ class PortProgram:
         except EncodeError:
             log.exception("cannot encode a message for %r", dest)
             return
+        if self._acks:
+            self._flush_acks()
         self.writer.write(payload)
 
     def send_encoded(self, *pieces) -> None:
         """Queue a frame already encoded by a fast path (pieces are concatenated)."""
+        if self._acks:
+            self._flush_acks()
         self.writer.write(*pieces)
 
     def control(self, *msg) -> None:
@@ -360,6 +368,15 @@ class PortProgram:
                 sock.setopts(options)
             except RequestError as exc:
                 log.warning("setopts %r on socket %d: %r", options, sid, exc.reason)
+
+    def _control_close(self, sid) -> None:
+        """A tcp_close the client did not wait for: a passive sendable socket
+        with nothing outstanding, whose answer can only be an immediate ok
+        (pyinet_tcp:close/1)."""
+        sock = self.sockets.get(sid) if type(sid) is int else None
+        if sock is not None and hasattr(sock, "close"):
+            from .requests import NO_REPLY
+            sock.close(NO_REPLY)
 
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)

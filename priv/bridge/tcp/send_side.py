@@ -57,11 +57,13 @@ class SendSide:
     # only under global TCP memory pressure (sk_stream_moderate_sndbuf), where
     # a send may then be queued that inet_drv would have made its caller wait for.
 
-    def _set_sendable(self, on: bool) -> None:
+    def _set_sendable(self, on: bool, room: int | None = None) -> None:
         if on and self.connected and not self.exited and self.pending_shutdown is None:
             self.sendable = True
             self._announced_high = self.opts.high_watermark
-            self.program.control(_SENDABLE, self.id, self.opts.high_watermark, self.send_room())
+            self.program.control(_SENDABLE, self.id, self.opts.high_watermark,
+                                 self.send_room() if room is None else room,
+                                 self.opts.active.active)
             self.loop.add_hangup(self.fd, self._on_hangup)
         elif not on and self.sendable:
             self.sendable = False
