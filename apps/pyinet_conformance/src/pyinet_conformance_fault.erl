@@ -211,10 +211,13 @@ unreachable_netns() ->
         true ->
             {ok, Path};
         false ->
+            %% nsenter enters the network namespace only: `ip -n` also makes a
+            %% mount namespace, which a chroot cannot (it has no / of its own).
+            In = "nsenter --net=" ++ Path ++ " ",
             Cmds = ["ip netns add " ?NETNS,
-                    "ip -n " ?NETNS " link set lo up",
-                    "ip -n " ?NETNS " route add unreachable default",
-                    "ip -n " ?NETNS " -6 route add unreachable default"],
+                    In ++ "ip link set lo up",
+                    In ++ "ip route add unreachable default",
+                    In ++ "ip -6 route add unreachable default"],
             Out = [os:cmd(C ++ " 2>&1") || C <- Cmds],
             case filelib:is_file(Path) of
                 true -> {ok, Path};
