@@ -20,9 +20,8 @@
 %% refuse it (badarg), as they refuse anything that is not their own.
 %%
 %% Where pyinet differs, and why:
-%% - open/1,2 with a file descriptor is {error, enotsup}: the descriptor would
-%%   be the BEAM's, and the sockets live in another process;
-%% - {otp, fd} is the descriptor in the port program;
+%% - {otp, fd} is the descriptor in the port program (open/1,2 with a
+%%   descriptor of the BEAM gives the port program a copy of it: pyinet_fd);
 %% - close/1 does not wait out a positive linger time (the port program has one
 %%   event loop to keep running); the peer sees the same;
 %% - a wait for a select message also ends, with {error, closed}, when the port
@@ -55,14 +54,16 @@
 
 %%% Open, bind, connect, listen, accept.
 
--spec open(integer()) -> {error, enotsup}.
+%% open/1,2 with a descriptor of this BEAM: the port program gets its own copy
+%% (pyinet_fd), as the NIF's dup; the BEAM's stays open, as the NIF leaves it.
+-spec open(integer()) -> {ok, socket()} | {error, term()}.
 open(FD) when is_integer(FD) -> open(FD, #{});
 open(FD) -> erlang:error(badarg, [FD]).
 
 -spec open(term(), term()) -> {ok, socket()} | {error, term()}.
 open(FD, Opts) when is_map(Opts) ->
     if
-        is_integer(FD) -> {error, enotsup};
+        is_integer(FD) -> ?prim:open(FD, Opts);
         true -> erlang:error(badarg, [FD, Opts])
     end;
 open(Domain, Type) ->

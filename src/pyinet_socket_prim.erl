@@ -9,7 +9,7 @@
 -module(pyinet_socket_prim).
 
 %% API.
--export([open/4, bind/2, connect/3, connect/1, listen/2, accept/2,
+-export([open/2, open/4, bind/2, connect/3, connect/1, listen/2, accept/2,
          send/4, sendto/4, sendto/5, recv/4, recvfrom/4, close/1, shutdown/2,
          setopt/3, getopt/2, setopt_native/3, getopt_native/3, sockname/1, peername/1, cancel/3, info/1,
          enc_sockaddr/1, router/1]).
@@ -23,6 +23,25 @@
 -define(NATIVE_DEFAULTS, #{family => 0, addr => <<>>}).
 
 %% API.
+
+%% prim_socket:open/2: a socket on a descriptor of this BEAM, handed to the
+%% port program first (pyinet_fd). A descriptor that cannot be handed over is
+%% one whose domain the NIF cannot find.
+-spec open(integer(), map()) -> {ok, pyinet_socket:socket()} | {error, term()}.
+open(FD, Opts) ->
+    case pyinet_pool:pick() of
+        {ok, {Router, Port}} ->
+            Name = case pyinet_fd:pass(Router, Port, FD) of
+                       {ok, N} -> N;
+                       {error, _} -> <<>>
+                   end,
+            case result(pyinet_request:call(Router, Port, {sock_open_fd, Name, FD, Opts})) of
+                {invalid, Reason} -> {error, {invalid, {options, Reason, Opts}}};
+                Result -> Result
+            end;
+        {error, _} = Error ->
+            Error
+    end.
 
 -spec open(term(), term(), term(), map()) -> {ok, pyinet_socket:socket()} | {error, term()}.
 open(Domain, Type, Protocol, Opts) ->

@@ -92,27 +92,42 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
     case pyinet_inet_opts:connect_options(Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #connect_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            %% {fd, N} names a descriptor of the BEAM, which the port program
-            %% cannot use.
-            {error, enotsup};
         {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_address(Family, Address) orelse exit(badarg),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
             %% connecting to a sockaddr map (connect/3), as their guards do.
             is_map(BAddr) andalso not is_map(Address) andalso exit(badarg),
-            with_router(fun(Router, RPort) ->
-                                pyinet_request:call(
-                                  Router, RPort,
-                                  {tcp_connect, Family, Address, Port, bind_addr(BAddr),
-                                   BPort, SockOpts, Timeout})
-                        end);
+            with_router(
+              fun(Router, RPort) ->
+                      case open_options(Router, RPort, Fd, BAddr, BPort, SockOpts0) of
+                          {ok, SockOpts} ->
+                              pyinet_request:call(
+                                Router, RPort,
+                                {tcp_connect, Family, Address, Port, bind_addr(BAddr),
+                                 BPort, SockOpts, Timeout});
+                          Error ->
+                              Error
+                      end
+              end);
         {ok, _} ->
             exit(badarg)
     end.
+
+%% The options of a new socket as the port program takes them (see
+%% pyinet_inet_opts:open_options/2); with {fd, N}, the descriptor handed to
+%% the port program first (pyinet_fd), as {fd, Name}. inet:open_fd/8 binds a
+%% given descriptor only when told where, and asserts that no port comes
+%% without an address.
+open_options(Router, RPort, Fd, BAddr, BPort, SockOpts) when is_integer(Fd), Fd >= 0 ->
+    BAddr =:= undefined andalso (0 = BPort),
+    case pyinet_fd:pass(Router, RPort, Fd) of
+        {ok, Name} -> {ok, [{fd, Name} | lists:reverse(SockOpts)]};
+        Error -> Error
+    end;
+open_options(_Router, _RPort, Fd, _BAddr, _BPort, SockOpts) ->
+    {ok, pyinet_inet_opts:open_options(Fd, SockOpts)}.
 
 -spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_list(Opts) ->
@@ -120,22 +135,25 @@ listen(Port, Opts) when is_list(Opts) ->
     case pyinet_inet_opts:listen_options([{port, Port} | Opts], options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #listen_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            {error, enotsup};
         {ok, #listen_opts{backlog = Backlog}} when not is_integer(Backlog) ->
             %% prim_inet:listen/2 has no clause for it.
             error(function_clause);
         {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, backlog = Backlog,
                           fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
-            with_router(fun(Router, RPort) ->
-                                pyinet_request:call(
-                                  Router, RPort,
-                                  {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
-                                   SockOpts})
-                        end);
+            with_router(
+              fun(Router, RPort) ->
+                      case open_options(Router, RPort, Fd, BAddr, BPort, SockOpts0) of
+                          {ok, SockOpts} ->
+                              pyinet_request:call(
+                                Router, RPort,
+                                {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
+                                 SockOpts});
+                          Error ->
+                              Error
+                      end
+              end);
         {ok, _} ->
             exit(badarg)
     end.
@@ -302,9 +320,26 @@ sync_input(S, Owner, Flag) ->
             Flag
     end.
 
--spec fdopen(integer(), [term()]) -> {error, enotsup}.
-fdopen(_Fd, _Opts) ->
-    {error, enotsup}.
+%% inet_tcp:fdopen/2: a socket on a descriptor of this BEAM (handed to the
+%% port program, pyinet_fd), set up with Opts as inet:setopts/2 takes them.
+%% gen_tcp has dropped inet and inet6 from Opts, so the family is inet_tcp's.
+-spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen(Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+    case pyinet_inet_opts:setopts(Opts) of
+        {ok, SockOpts} ->
+            with_router(
+              fun(Router, RPort) ->
+                      case pyinet_fd:pass(Router, RPort, Fd) of
+                          {ok, Name} ->
+                              pyinet_request:call(
+                                Router, RPort, {tcp_fdopen, inet, [{fd, Name} | SockOpts]});
+                          Error ->
+                              Error
+                      end
+              end);
+        Error ->
+            Error
+    end.
 
 %%% inet.
 

@@ -28,9 +28,7 @@
 %% - a connected socket with recvtos, recvttl or recvtclass makes inet_drv read
 %%   an uninitialised msghdr (it has crashed the emulator here); here its
 %%   datagrams come with [] as their ancillary data, which is what OTP shows
-%%   when it does not crash;
-%% - {fd, N} is {error, enotsup}: the port program cannot use a descriptor of
-%%   the BEAM's process.
+%%   when it does not crash.
 %% And gen_udp:connect/2 (a sockaddr map) takes ports only, so it cannot reach
 %% this module; pyinet_udp:connect/2 is there to be called directly.
 -module(pyinet_udp).
@@ -97,10 +95,13 @@ open(Port, Opts) ->
     case inet:udp_options(Prefix ++ Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #udp_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            %% {fd, N} names a descriptor of the BEAM's process, which the
-            %% port program cannot use.
-            {error, enotsup};
+        {ok, #udp_opts{fd = Fd, ifaddr = BAddr, port = BPort} = UdpOpts}
+          when is_integer(Fd), Fd >= 0 ->
+            %% A descriptor of this BEAM, handed to the port program
+            %% (pyinet_fd): inet:open_fd/8 binds it only when told where.
+            valid_bind(Family, BAddr, BPort) orelse exit(badarg),
+            BAddr =:= undefined andalso (0 = BPort),
+            open_bound(Family, UdpOpts);
         {ok, #udp_opts{ifaddr = BAddr, port = -1} = UdpOpts}
           when Family =/= local, not is_map(BAddr) ->
             %% Port -1: a random port, where this kernel has them (see
@@ -115,11 +116,24 @@ open(Port, Opts) ->
 
 open_bound(Family, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}) ->
     with_router(fun(Router, RPort) ->
-                        pyinet_request:call(
-                          Router, RPort,
-                          {udp_open, Family, BAddr, BPort,
-                           pyinet_inet_opts:open_options(Fd, SockOpts)})
+                        case open_options(Router, RPort, Fd, SockOpts) of
+                            {ok, Opts} ->
+                                pyinet_request:call(Router, RPort,
+                                                    {udp_open, Family, BAddr, BPort, Opts});
+                            Error ->
+                                Error
+                        end
                 end).
+
+%% The options as the port program takes them (pyinet_inet_opts:open_options/2),
+%% a descriptor of this BEAM handed over first as {fd, Name}.
+open_options(Router, RPort, Fd, SockOpts) when is_integer(Fd), Fd >= 0 ->
+    case pyinet_fd:pass(Router, RPort, Fd) of
+        {ok, Name} -> {ok, [{fd, Name} | lists:reverse(SockOpts)]};
+        Error -> Error
+    end;
+open_options(_Router, _RPort, Fd, SockOpts) ->
+    {ok, pyinet_inet_opts:open_options(Fd, SockOpts)}.
 
 %% inet:bind_random/2: three random ports, then whatever port the OS gives.
 open_random(Family, UdpOpts, 0) ->
@@ -409,9 +423,49 @@ close(?SOCKET(R, P, Id, _) = S) ->
 controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
     pyinet_inet:udp_controlling_process(S, R, P, Id, NewOwner).
 
--spec fdopen(integer(), [term()]) -> {error, enotsup}.
-fdopen(_Fd, _Opts) ->
-    {error, enotsup}.
+%% inet_udp:fdopen/2: a socket on a descriptor of this BEAM with Opts (and
+%% inet_udp's 8 KiB recbuf before them) as inet:setopts/2 takes them, unbound
+%% as given. gen_udp has dropped inet and inet6 from Opts: the family is
+%% inet_udp's.
+-spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen(Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+    Prefix = case inet_udp_asks_recbuf() of
+                 true -> [{recbuf, ?RECBUF}];
+                 false -> []
+             end,
+    case pyinet_inet_opts:setopts(uniquify(Prefix ++ Opts)) of
+        {ok, SockOpts} ->
+            with_router(
+              fun(Router, RPort) ->
+                      case pyinet_fd:pass(Router, RPort, Fd) of
+                          {ok, Name} ->
+                              pyinet_request:call(Router, RPort,
+                                                  {udp_open, inet, undefined, 0,
+                                                   [{fd, Name} | SockOpts]});
+                          Error ->
+                              Error
+                      end
+              end);
+        Error ->
+            Error
+    end.
+
+%% inet_udp's optuniquify/1: the last of each option, in the order of the list.
+uniquify(Opts) ->
+    uniquify(lists:reverse(Opts), []).
+
+uniquify([], Seen) ->
+    Seen;
+uniquify([Opt | Rest], Seen) ->
+    case lists:any(fun(S) -> same_option(S, Opt) end, Seen) of
+        true -> uniquify(Rest, Seen);
+        false -> uniquify(Rest, [Opt | Seen])
+    end.
+
+same_option(A, B) when is_tuple(A), is_tuple(B), tuple_size(A) =:= tuple_size(B) ->
+    element(1, A) =:= element(1, B);
+same_option(A, A) -> true;
+same_option(_, _) -> false.
 
 %%% inet.
 

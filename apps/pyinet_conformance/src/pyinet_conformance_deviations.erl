@@ -22,16 +22,7 @@ release(_) ->
     [].
 
 every_release() ->
-    [{{pyinet_conformance_tcp, fd_option},
-      "{fd, N} names a descriptor of the BEAM's own process, which the port program "
-      "(another process) cannot use: pyinet returns {error, enotsup}"},
-     {{pyinet_conformance_udp, fd_option},
-      "{fd, N} names a descriptor of the BEAM's own process, which the port program "
-      "(another process) cannot use: pyinet returns {error, enotsup}"},
-     {{pyinet_conformance_socket, open_fd},
-      "socket:open(FD) names a descriptor of the BEAM's own process, which the port "
-      "program (another process) cannot use: pyinet_socket returns {error, enotsup}"},
-     {{pyinet_conformance_udp, connect_sockaddr_map},
+    [{{pyinet_conformance_udp, connect_sockaddr_map},
       "gen_udp:connect/2 with a sockaddr map reaches a socket's module only for a "
       "port (gen_udp.erl, OTP 25.2.3 line 355, 27 line 598, 29 line 600: "
       "`connect(S, SockAddr) when is_port(S) andalso is_map(SockAddr)`, no clause "

@@ -28,8 +28,7 @@
          setopts_not_list/1, sockname_peername/1, getstat_counts/1,
          list_mode/1, header_option/1, deliver_port/1, exit_on_close_false_send/1,
          monitor_close/1, monitor_closed/1, peer_reset_passive/1, peer_reset_active/1,
-         peer_reset_show_econnreset_passive/1, netns_listen_connect/1, netns_missing/1,
-         fd_option/1]).
+         peer_reset_show_econnreset_passive/1, netns_listen_connect/1, netns_missing/1]).
 
 -import(pyinet_conformance, [r/1, r/2, t/1, msgs/0, msgs/1, opts/2, sleep/1, spawn_proc/2,
                              known_port/1]).
@@ -634,10 +633,3 @@ test_netns() ->
         false -> os:cmd("ip netns add pyinet_conformance 2>/dev/null")
     end,
     Path.
-
-%% {fd, N}: a descriptor of the BEAM's process (documented deviation).
-fd_option(B) ->
-    {ok, L} = gen_tcp:listen(0, [binary]),
-    {ok, Fd} = inet:getfd(L),
-    r(gen_tcp:listen(0, opts(B, [{fd, Fd}]))),
-    gen_tcp:close(L).

@@ -15,7 +15,7 @@
          open_getopts_local/1, open_bad_options/1, open_bad_port/1, open_service_name/1,
          open_in_use/1, open_reuseaddr/1, open_addr_not_avail/1, open_ip_loopback/1,
          open_ifaddr/1, open_ifaddr_map/1, open_active_zero/1, open_family_mismatch/1,
-         netns_open/1, netns_missing/1, fd_option/1,
+         netns_open/1, netns_missing/1,
          ipv6_send_recv/1, ipv6_any_mapped/1, ipv6_send_forms/1, ipv6_v6only/1,
          family_atoms/1,
          local_send_recv/1, local_recv_binary/1, local_unnamed_sender/1, local_autobind/1,
@@ -226,16 +226,6 @@ test_netns() ->
     Path.
 
 %% {fd, N}: a descriptor of the BEAM's process (documented deviation).
-fd_option(B) ->
-    %% Passive, so that the two ports on one descriptor do not both select it.
-    {ok, S} = gen_udp:open(0, [binary, {active, false}]),
-    {ok, Fd} = inet:getfd(S),
-    case r(gen_udp:open(0, udp_opts(B, [{fd, Fd}, {active, false}]))) of
-        {ok, Dup} -> erlang:port_close(Dup);
-        _ -> ok
-    end,
-    gen_udp:close(S).
-
 %%% IPv6.
 
 ipv6_send_recv(B) ->

@@ -120,6 +120,8 @@ class Descriptor:
         self.rctrlsz = self.wctrlsz = CTRL_BUFFER_SIZE
         self.dbg = self.iow = False
         self.use_reg = True
+        # socket:info/1's ctype: normal, or {fromfd, FD} for socket:open(FD).
+        self.ctype = atom("normal")
         self.meta = UNDEFINED
         self.cnt = dict.fromkeys(COUNTERS, 0)
         self.read_pkg_max_cnt = self.write_pkg_max_cnt = 0
@@ -348,7 +350,7 @@ class Descriptor:
             atom("owner"): UNDEFINED if self.owner is None else self.owner,
             atom("rstates"): self.states(self.rstate),
             atom("wstates"): self.states(self.wstate),
-            atom("ctype"): atom("normal"),
+            atom("ctype"): self.ctype,
             atom("counters"): {atom(k): v for k, v in c.items()},
             atom("num_readers"): (self.reader is not None) + len(self.readers),
             atom("num_writers"): (self.writer is not None) + len(self.writers),

@@ -10,13 +10,16 @@ for a closed socket, in the order the NIF checks them.
 
 from __future__ import annotations
 
-from ..errors import oserror_atom
+import socket
+
+from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, Reference, atom
 from ..requests import DEFERRED, any_term, binary, fail, request
 from .. import addresses as sa
+from .. import passfd
 from . import options as sopt
 from . import protocols
-from .descriptor import ERROR, INVALID, OK, UNDEFINED, ZERO, Raise
+from .descriptor import CONNECTED, ERROR, INVALID, OK, UNDEFINED, ZERO, Raise
 from .ops import UNDECODABLE, SockSocket, open_socket
 from .registry import lookup
 
@@ -165,6 +168,60 @@ def sock_open(program, call, domain, type_, protocol, opts):
     if opts.get(atom("use_registry")) is False:
         sock.use_reg = False
     return (OK, sock.handle)
+
+
+@nif("sock_open_fd", any_term, any_term, any_term)
+def sock_open_fd(program, call, name, orig_fd, opts):
+    """socket:open(FD, Opts): a socket on the descriptor the BEAM passed through
+    the receiver `name` (passfd.py); `orig_fd` is its number in the BEAM, which
+    info/1 shows as {fromfd, FD}. As the NIF: the domain, type and protocol are
+    the options' where they name one, else the kernel's, and one the kernel
+    cannot tell is {invalid, domain | type}; then the descriptor is dup'ed
+    (this program's copy is its dup), which fails with ebadf for no descriptor."""
+    if not isinstance(opts, dict) or type(orig_fd) is not int:
+        raise Raise(BADARG)
+    proto = _protocol(opts[atom("protocol")]) if atom("protocol") in opts else None
+    dom = _domain(opts[atom("domain")]) if atom("domain") in opts else None
+    typ = _type(opts[atom("type")]) if atom("type") in opts else None
+    try:
+        fd = passfd.take(name)
+    except RequestError:
+        fd = None
+    try:
+        # Python asks the kernel for the domain, type and protocol.
+        kernel = socket.socket(fileno=fd) if fd is not None else None
+    except OSError:
+        # Not a socket: the kernel tells nothing of it.
+        passfd.close_fd(fd)
+        kernel = None
+    dom = dom or (kernel.family if kernel is not None else None)
+    typ = typ or (kernel.type if kernel is not None else None)
+    if dom is None or typ is None:
+        if kernel is not None:
+            kernel.close()
+        return (INVALID, atom("domain" if dom is None else "type"))
+    if kernel is None:
+        return (ERROR, atom("ebadf" if fd is None else "enotsock"))
+    if proto is None:
+        proto = kernel.proto
+    kernel.detach()
+    sock = SockSocket(program, socket.socket(dom, typ, proto, fileno=fd), dom, typ, proto,
+                      call.caller)
+    sock.ctype = (atom("fromfd"), orig_fd)
+    if _connected(sock.sock):
+        sock.wstate |= CONNECTED
+    sock.dbg = opts.get(atom("debug")) is True
+    if opts.get(atom("use_registry")) is False:
+        sock.use_reg = False
+    return (OK, sock.handle)
+
+
+def _connected(kernel) -> bool:
+    try:
+        kernel.getpeername()
+        return True
+    except OSError:
+        return False
 
 
 # -- the rest, one per prim_socket function ------------------------------------------------

@@ -45,10 +45,12 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     module = atom("pyinet_tcp")
     kind = "tcp"
 
-    def __init__(self, program, sock: socket.socket, family: int, owner, opts):
+    def __init__(self, program, sock: socket.socket, family: int, owner, opts,
+                 connected: bool = True):
         super().__init__(program, sock, family, owner, opts)
         sock.setblocking(False)
-        self.connected = True
+        # False only for gen_tcp:fdopen/2 of a descriptor that is not connected.
+        self.connected = connected
         self.exited = False
         self.select_read = False
         self._reading = False
@@ -76,7 +78,7 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         self._prefix = msg.TcpMessagePrefix()
         self.sendable = False
         self._announced_high = 0
-        if opts.active.active:
+        if opts.active.active and connected:
             self._select(True)
         self._set_sendable(True)
 

@@ -45,13 +45,17 @@ def port_number(program, value) -> int:
 
 
 def _open(fam: int, options: list, bind_ip, bind_port: int):
-    """inet:open: a socket with its options set and, if asked, bound.
-    Returns (sock, opts, passive_due)."""
-    sock, netns, options = open_socket(fam, socket.SOCK_STREAM, options)
+    """inet:open: a socket with its options set and, if asked, bound. Returns
+    (sock, opts, passive_due, passed): passed when it is a descriptor the BEAM
+    gave (see netns.open_socket)."""
+    sock, netns, options, passed = open_socket(fam, socket.SOCK_STREAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     passive_due = False
     with closed_on_error(sock):
+        if passed and bind_ip == UNDEFINED and sock.family != fam:
+            # inet_drv's fdopen of a socket it is not to bind: of its family.
+            fail()
         for item in options:
             passive_due = opt.apply(sock, opts, item) or passive_due
         if bind_ip != UNDEFINED or bind_port:
@@ -60,14 +64,14 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
             else:
                 sock.bind(addresses.to_python(
                     fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
-    return sock, opts, passive_due
+    return sock, opts, passive_due, passed
 
 
 @request("tcp_connect", family, any_term, any_term, any_term, non_neg_int, proplist, timeout)
 def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, options, wait):
     """Connect, and reply {ok, S} owned by the caller (or {error, Posix})."""
     address = addresses.to_python(fam, peer_ip, peer_port)
-    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    sock, opts, passive_due, _passed = _open(fam, options, bind_ip, bind_port)
     sock.setblocking(False)
     err = sock.connect_ex(address)
     if err == 0:
@@ -128,16 +132,38 @@ class _PendingConnect:
 def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
     if type(backlog) is not int:
         fail()
-    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    sock, opts, passive_due, passed = _open(fam, options, bind_ip, bind_port)
     with closed_on_error(sock):
-        if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX:
-            # OTP binds a listen socket to any:0 when told nothing.
+        if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX and not passed:
+            # OTP binds a listen socket to any:0 when told nothing (a socket it
+            # was given is taken to be bound).
             sock.bind(("0.0.0.0" if fam == socket.AF_INET else "::", 0))
         sock.listen(max(backlog, 0))
     listener = TcpListener(program, sock, fam, call.caller, opts)
     if passive_due:
         listener.passive_message()
     return (OK, listener.handle)
+
+
+@request("tcp_fdopen", family, proplist)
+def tcp_fdopen(program, call, fam, options):
+    """inet:fdopen (gen_tcp:fdopen/2): a socket on the descriptor the BEAM passed
+    (a leading {fd, Name}) with inet:setopts/2's options: connected if it is,
+    else one that is only open (send and recv say enotconn, accept einval:
+    inet_drv makes no listen socket of a listening descriptor either)."""
+    sock, opts, passive_due, passed = _open(fam, options, UNDEFINED, 0)
+    with closed_on_error(sock):
+        if not passed:
+            fail()
+        try:
+            sock.getpeername()
+            connected = True
+        except OSError:
+            connected = False
+    conn = TcpConnection(program, sock, fam, call.caller, opts, connected=connected)
+    if passive_due:
+        conn.passive_message()
+    return (OK, conn.handle)
 
 
 # The port of a listen socket answers the data path with enotconn, and the port

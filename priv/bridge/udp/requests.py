@@ -48,16 +48,23 @@ def recv_timeout(program, value) -> float | None:
 def udp_open(program, call, fam, bind_ip, bind_port, options):
     """inet:open_bind (inet:open for a Unix socket): a datagram socket with its
     options set, then bound; an IP socket is always bound, to any:0 when told
-    nothing. A leading {netns, Path} creates it in that network namespace."""
-    sock, netns, options = open_socket(fam, socket.SOCK_DGRAM, options)
+    nothing. A leading {netns, Path} creates it in that network namespace; a
+    leading {fd, Name} takes the descriptor the BEAM passed, bound only when
+    told where."""
+    sock, netns, options, passed = open_socket(fam, socket.SOCK_DGRAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     state = UdpState()
     passive_due = False
     with closed_on_error(sock):
+        if passed and bind_ip == UNDEFINED and sock.family != fam:
+            # inet_drv's fdopen of a socket it is not to bind: of its family.
+            fail()
         for item in options:
             passive_due = apply_option(sock, fam, opts, state, item) or passive_due
-        if fam != socket.AF_UNIX:
+        if passed and bind_ip == UNDEFINED:
+            pass  # inet:open_fd: a descriptor the BEAM gave is bound already
+        elif fam != socket.AF_UNIX:
             sock.bind(addresses.to_python(
                 fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
         elif bind_ip != UNDEFINED:
