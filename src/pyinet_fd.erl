@@ -36,11 +36,10 @@ pass(_Router, _Port, _Fd) ->
 %% gives it to inet_drv's sendfile; error for any other file.
 -spec file_descriptor(term()) -> {ok, non_neg_integer()} | error.
 file_descriptor({file_descriptor, prim_file, _} = File) ->
-    try prim_file:get_handle(File) of
-        <<Fd:32/native>> -> {ok, Fd};
-        _ -> error
-    catch error:_ -> error
-    end;
+    %% Raises not_on_controlling_process for a file of another process, as
+    %% prim_file:sendfile/8 does.
+    <<Fd:32/native>> = prim_file:get_handle(File),
+    {ok, Fd};
 file_descriptor({file_descriptor, raw_file_io_list, {file_descriptor, _, _} = Inner}) ->
     %% file:open/2 wraps a raw file read in list mode; the descriptor
     %% underneath is the same.

@@ -17,6 +17,9 @@
          connect/3, connect/4, listen/2, accept/1, accept/2, send/2, send/3, recv/2, recv/3,
          unrecv/2, shutdown/2, close/1, controlling_process/2, fdopen/2]).
 
+%% file:sendfile/2,5 on a socket of this module.
+-export([sendfile/4]).
+
 %% inet dispatch for module sockets.
 -export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
          monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
@@ -240,6 +243,38 @@ can_send_now(_Router, _Port, _Id, _Size) ->
 
 send(S, Data, _Opts) ->
     send(S, Data).
+
+%% file:sendfile/5 calls this for a module socket (with no headers or
+%% trailers): prim_file:sendfile/8 and prim_inet:sendfile/4 for a port, in
+%% their order. Only the owner may; the file is a raw one, whose descriptor is
+%% handed to the port program (pyinet_fd), which sends it with os.sendfile
+%% after what is queued (bridge/tcp/sendfile.py).
+-spec sendfile(socket(), term(), integer(), integer()) ->
+          {ok, non_neg_integer()} | {error, term()}.
+sendfile(?SOCKET(R, P, Id), File, Offset, Length) when is_integer(Offset), is_integer(Length) ->
+    case pyinet_fd:file_descriptor(File) of
+        {ok, Fd} ->
+            case pyinet_inet:owner(R, P, Id) of
+                {ok, Owner} when Owner =:= self() -> sendfile_1(R, P, Id, Fd, Offset, Length);
+                {ok, _} -> {error, not_owner};
+                _ -> {error, einval}
+            end;
+        error ->
+            {error, badarg}
+    end;
+sendfile(_S, _File, _Offset, _Length) ->
+    {error, badarg}.
+
+sendfile_1(R, P, Id, Fd, Offset, 0) ->
+    sendfile_1(R, P, Id, Fd, Offset, (1 bsl 63) - 1);
+sendfile_1(_R, _P, _Id, _Fd, Offset, Length)
+  when Offset < 0; Offset > (1 bsl 63) - 1; Length < 0; Length > (1 bsl 63) - 1 ->
+    {error, einval};
+sendfile_1(R, P, Id, Fd, Offset, Length) ->
+    case pyinet_fd:pass(R, P, Fd) of
+        {ok, Name} -> pyinet_request:call(R, P, {tcp_sendfile, Id, Name, Offset, Length});
+        Error -> Error
+    end.
 
 -spec recv(socket(), non_neg_integer()) -> {ok, term()} | {error, term()}.
 recv(S, Length) ->

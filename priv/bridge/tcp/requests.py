@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 
 from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import (DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, proplist, request, socket_of, timeout)
-from .. import addresses
+from .. import addresses, passfd
 from ..netns import closed_on_error, open_socket
 from ..inet import options as opt
+from . import sendfile
 from .connection import TcpConnection
 from .listener import TcpListener
 
@@ -180,7 +182,20 @@ def accept(program, call, listener, wait):
 def send(program, call, conn, data):
     if isinstance(conn, TcpListener):
         return (ERROR, ENOTCONN)
+    if sendfile.hold(conn, call, data):
+        return DEFERRED
     return conn.send(call, data)
+
+
+@request("tcp_sendfile", any_tcp, any_term, non_neg_int, non_neg_int)
+def tcp_sendfile(program, call, conn, name, offset, count):
+    """prim_inet:sendfile's TCP_REQ_SENDFILE: Count bytes (at most) of the file
+    the BEAM passed through the receiver Name, from Offset (tcp/sendfile.py)."""
+    fd = passfd.take(name)
+    if isinstance(conn, TcpListener) or not conn.connected:
+        os.close(fd)
+        return (ERROR, ENOTCONN)
+    return sendfile.start(conn, call, fd, offset, count)
 
 
 @request("tcp_recv", any_tcp, non_neg_int, timeout)
