@@ -8,9 +8,12 @@
 %% Scenarios.
 -export([gen_tcp_whole_file/1, gen_tcp_ranges/1, gen_tcp_between_sends/1,
          gen_tcp_large_slow_reader/1, gen_tcp_errors/1, gen_tcp_not_owner/1,
-         gen_tcp_peer_closed/1, gen_tcp_packet_mode/1]).
+         gen_tcp_peer_closed/1, gen_tcp_packet_mode/1,
+         socket_whole_file/1, socket_ranges/1, socket_errors/1, socket_nowait_full/1,
+         socket_timeout/1]).
 
--import(pyinet_conformance, [r/1, t/1, msgs/0, opts/2, known_port/1, spawn_proc/2]).
+-import(pyinet_conformance, [r/1, t/1, caught/1, msgs/0, opts/2, known_port/1,
+                             spawn_proc/2]).
 
 -define(LO, {127, 0, 0, 1}).
 
@@ -179,3 +182,141 @@ gen_tcp_packet_mode(B) ->
     ok = inet:setopts(A, [{packet, raw}]),
     r(recv_all(A, 300) =:= Bytes),
     [gen_tcp:close(S) || S <- [C, A]].
+
+%%% socket:sendfile/2..5.
+
+sock(B) -> pyinet_conformance:socket(B).
+
+%% A connected pair of this backend's socket module: {Client, Accepted}.
+sock_pair(B) ->
+    M = sock(B),
+    {ok, L} = M:open(inet, stream, tcp),
+    ok = M:bind(L, #{family => inet, addr => loopback, port => 0}),
+    ok = M:listen(L),
+    {ok, #{port := P} = A} = M:sockname(L),
+    known_port(P),
+    {ok, C} = M:open(inet, stream, tcp),
+    ok = M:connect(C, A),
+    {ok, S} = M:accept(L, 1000),
+    ok = M:close(L),
+    {C, S}.
+
+sock_recv_all(M, S, N) ->
+    sock_recv_all(M, S, N, []).
+
+sock_recv_all(_M, _S, 0, Acc) ->
+    iolist_to_binary(lists:reverse(Acc));
+sock_recv_all(M, S, N, Acc) ->
+    case M:recv(S, 0, 2000) of
+        {ok, Data} when byte_size(Data) =< N -> sock_recv_all(M, S, N - byte_size(Data), [Data | Acc]);
+        {ok, Data} -> {too_much, iolist_to_binary(lists:reverse([Data | Acc]))};
+        Error -> {Error, iolist_to_binary(lists:reverse(Acc))}
+    end.
+
+socket_whole_file(B) ->
+    M = sock(B),
+    {Path, Bytes} = file("sock_whole", 100000),
+    {ok, F} = file:open(Path, [read, raw, binary]),
+    {C, S} = sock_pair(B),
+    r(M:sendfile(C, F)),
+    r(sock_recv_all(M, S, 100000) =:= Bytes),
+    r(M:sendfile(C, F, 10, 20)),
+    r(sock_recv_all(M, S, 20) =:= binary:part(Bytes, 10, 20)),
+    r(M:sendfile(C, F, infinity)),
+    r(sock_recv_all(M, S, 100000) =:= Bytes),
+    r(maps:get(counters, M:info(C))),
+    ok = file:close(F),
+    [M:close(X) || X <- [C, S]].
+
+socket_ranges(B) ->
+    M = sock(B),
+    {Path, Bytes} = file("sock_ranges", 1000),
+    {ok, F} = file:open(Path, [read, raw, binary]),
+    {C, S} = sock_pair(B),
+    r(M:sendfile(C, F, 990, 0)),
+    r(sock_recv_all(M, S, 10) =:= binary:part(Bytes, 990, 10)),
+    r(M:sendfile(C, F, 995, 100)),
+    r(sock_recv_all(M, S, 5)),
+    r(M:sendfile(C, F, 5000, 0)),
+    r(M:sendfile(C, F, -1, 0)),
+    r(M:sendfile(C, F, 0, 10, 1000)),
+    r(sock_recv_all(M, S, 10)),
+    r(file:position(F, cur)),
+    r(maps:get(counters, M:info(C))),
+    ok = file:close(F),
+    [M:close(X) || X <- [C, S]].
+
+socket_errors(B) ->
+    M = sock(B),
+    {Path, _} = file("sock_errors", 100),
+    {ok, F} = file:open(Path, [read, raw, binary]),
+    Cd = fun(Fun) -> r(caught(Fun)) end,
+    {C, S} = sock_pair(B),
+    Cd(fun() -> M:sendfile(C, F, 0, -1) end),
+    Cd(fun() -> M:sendfile(C, x, 0, 0) end),
+    Cd(fun() -> M:sendfile(C, F, x, 0) end),
+    Cd(fun() -> M:sendfile(C, F, 0, 0, foo) end),
+    Cd(fun() -> M:sendfile(C, {select_info, sendto, make_ref()}, 0, 0) end),
+    Cd(fun() -> M:sendfile(x, F) end),
+    {ok, Cooked} = file:open(Path, [read, binary]),
+    Cd(fun() -> M:sendfile(C, Cooked) end),
+    {ok, L} = M:open(inet, stream, tcp),
+    ok = M:bind(L, #{family => inet, addr => loopback, port => 0}),
+    ok = M:listen(L),
+    Cd(fun() -> M:sendfile(L, F, 0, 10) end),
+    {ok, U} = M:open(inet, dgram, udp),
+    Cd(fun() -> M:sendfile(U, F, 0, 10) end),
+    ok = M:close(C),
+    Cd(fun() -> M:sendfile(C, F, 0, 10) end),
+    r(maps:get(counters, M:info(L))),
+    ok = file:close(F),
+    ok = file:close(Cooked),
+    [M:close(X) || X <- [S, L, U]].
+
+%% A nowait sendfile to a small socket buffer selects with what it sent; each
+%% continuation after the select message sends more, until all is sent.
+socket_nowait_full(B) ->
+    M = sock(B),
+    Size = 256 * 1024,
+    {Path, Bytes} = file("sock_nowait", Size),
+    {ok, F} = file:open(Path, [read, raw, binary]),
+    {C, S} = sock_pair(B),
+    ok = M:setopt(C, socket, sndbuf, 8192),
+    ok = M:setopt(S, socket, rcvbuf, 8192),
+    Self = self(),
+    spawn_proc(reader, fun() -> Self ! {read, sock_recv_all(M, S, Size)} end),
+    First = M:sendfile(C, F, 0, 0, nowait),
+    r(element(1, First)),
+    r(nowait_loop(M, C, First, 0, Size, 100000)),
+    receive {read, Got} -> r(Got =:= Bytes) after 20000 -> r(no_read) end,
+    Counters = maps:get(counters, M:info(C)),
+    r(maps:with([sendfile_tries, sendfile_fails, sendfile_byte, sendfile_max], Counters)),
+    ok = file:close(F),
+    [M:close(X) || X <- [C, S]].
+
+nowait_loop(_M, _C, _Result, _Sent, _Size, 0) ->
+    too_many_rounds;
+nowait_loop(_M, _C, {ok, N}, Sent, Size, _) ->
+    {done, Sent + N =:= Size};
+nowait_loop(M, C, {select, {{select_info, sendfile, Handle} = Info, N}}, Sent, Size, K) ->
+    receive {'$socket', C, select, Handle} -> ok after 5000 -> exit(no_select) end,
+    Sent1 = Sent + N,
+    nowait_loop(M, C, M:sendfile(C, Info, Sent1, Size - Sent1, nowait), Sent1, Size, K - 1);
+nowait_loop(_M, _C, Other, _Sent, _Size, _) ->
+    {unexpected, Other}.
+
+%% A timeout with part of the file sent says how much.
+socket_timeout(B) ->
+    M = sock(B),
+    {Path, _} = file("sock_timeout", 1024 * 1024),
+    {ok, F} = file:open(Path, [read, raw, binary]),
+    {C, S} = sock_pair(B),
+    ok = M:setopt(C, socket, sndbuf, 8192),
+    ok = M:setopt(S, socket, rcvbuf, 8192),
+    case M:sendfile(C, F, 0, 0, 200) of
+        {error, {timeout, Sent}} when is_integer(Sent), Sent > 0 -> r(timeout_with_bytes);
+        Other -> r({unexpected, Other})
+    end,
+    r(maps:get(num_writers, M:info(C))),
+    ok = file:close(F),
+    [M:close(X) || X <- [C, S]].
