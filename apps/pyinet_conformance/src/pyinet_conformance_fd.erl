@@ -46,7 +46,7 @@ nif_listener() ->
 nif_pair() ->
     {L, P} = nif_listener(),
     {ok, C} = socket:open(inet, stream, tcp),
-    ok = socket:connect(C, ?LO_MAP#{port => P}),
+    ok = socket:connect(C, #{family => inet, addr => loopback, port => P}),
     {ok, A} = socket:accept(L, 1000),
     ok = socket:close(L),
     {C, A}.

@@ -86,6 +86,10 @@ class InetSocket:
         self.owner = owner
         self.opts = opts
         self.stats = Stats()
+        # What erlang:port_info/2 would count as written to the port
+        # (`output`): the data of every send that reached it, with prim_inet's
+        # own encoding around a datagram's (inet:info/1 shows it).
+        self.commanded = 0
         program.register(self)
         program.owner_changed(self)
 
@@ -247,6 +251,11 @@ class InetSocket:
         prim_inet:getstatus/1 names them; a socket closed under its handle has
         none."""
         return [OPEN] if self.sock is not None else []
+
+    def port_monitors(self) -> list:
+        """The processes the port would monitor (erlang:port_info(P, monitors)):
+        inet_drv monitors the processes waiting in accept, nobody else."""
+        return []
 
     def getstat(self, names: list) -> list:
         out = []

@@ -105,6 +105,12 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     def _error_message(self, err: int) -> None:
         self._send_owner((msg.TCP_ERROR, self.handle, posix_atom(err)))
 
+    def send_no_reply(self, data) -> None:
+        # Counted as written to the port (inet:info/1's output), as a send
+        # with a reply is in tcp/requests.py.
+        self.commanded += len(data)
+        super().send_no_reply(data)
+
     # -- options -----------------------------------------------------------------------------
 
     def set_active(self, value) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 
-from ..etf.terms import atom
+from ..etf.terms import Atom, atom
 from ..inet import options as opt
 from ..requests import INFINITY, OK, any_term, binary, fail, non_neg_int, proplist, request, \
     socket_of
@@ -81,7 +81,27 @@ def udp_sendto(program, call, sock, address, port, anc, data):
     after checking it)."""
     if not isinstance(anc, list):
         fail()
-    return sock.sendto(python_address(sock.family, address, port), anc, data)
+    reply = sock.sendto(python_address(sock.family, address, port), anc, data)
+    sock.commanded += _command_size(sock.family, address, anc, data)
+    return reply
+
+
+def _command_size(family: int, address, anc: list, data) -> int:
+    """The size of prim_inet:sendto/4's port command for this send, which
+    port_info counts as output: the address as enc_value(set, addr, _)
+    writes it (a family byte, the port, the address; `any` without one), the
+    ancillary data's length and items (an option byte and an int32 each),
+    the datagram."""
+    if family == socket.AF_UNIX:
+        path = address[1] if type(address) is tuple and len(address) == 2 else b""
+        addr = 2 + (len(path) if isinstance(path, (bytes, bytearray)) else 0)
+    elif address == addresses.ANY and isinstance(address, Atom):
+        addr = 3
+    elif family == socket.AF_INET6:
+        addr = 27
+    else:
+        addr = 7
+    return addr + 4 + 5 * len(anc) + len(data)
 
 
 @request("udp_connect", a_udp_socket, any_term, any_term)
