@@ -28,9 +28,12 @@ EXAMPLES_EBIN := _build/examples
 # /etc/protocols and /etc/services, which the socket NIF and inet's service
 # names read, and so does the port program to give the same answers.
 # python3-dev: Python.h for the C codec. elixir and git: tests/dependency (mix,
-# rebar3 git dependencies).
+# rebar3 git dependencies). erlang-inets, curl, postgresql and erlang-p1-pgsql:
+# test/pyinet_takeover_SUITE (inets' httpd and httpc, and the PostgreSQL
+# client against a server the suite starts, on a node taken over by pyinet).
 APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
-	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git
+	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git \
+	erlang-inets curl postgresql erlang-p1-pgsql
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(CONFORMANCE_EBIN) -pa $(EXAMPLES_EBIN)

@@ -20,6 +20,9 @@
 %% file:sendfile/2,5 on a socket of this module.
 -export([sendfile/4]).
 
+%% listen/2 and fdopen/2 of a given family (pyinet_takeover's inet6_tcp).
+-export([listen_as/3, fdopen_as/3]).
+
 %% inet dispatch for module sockets.
 -export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
          monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
@@ -134,7 +137,12 @@ open_options(_Router, _RPort, Fd, _BAddr, _BPort, SockOpts) ->
 
 -spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_list(Opts) ->
-    Family = listen_family(Opts),
+    listen_as(listen_family(Opts), Port, Opts).
+
+%% As the family's own module (inet_tcp, inet6_tcp) listens.
+-spec listen_as(inet | inet6 | local, inet:port_number(), [term()]) ->
+          {ok, socket()} | {error, term()}.
+listen_as(Family, Port, Opts) when is_list(Opts) ->
     case pyinet_inet_opts:listen_options([{port, Port} | Opts], options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
@@ -357,9 +365,14 @@ sync_input(S, Owner, Flag) ->
 
 %% inet_tcp:fdopen/2: a socket on a descriptor of this BEAM (handed to the
 %% port program, pyinet_fd), set up with Opts as inet:setopts/2 takes them.
-%% gen_tcp has dropped inet and inet6 from Opts, so the family is inet_tcp's.
+%% gen_tcp has dropped inet and inet6 from Opts, so the family is inet_tcp's
+%% (fdopen_as/3 for another).
 -spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
-fdopen(Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+fdopen(Fd, Opts) ->
+    fdopen_as(inet, Fd, Opts).
+
+-spec fdopen_as(inet | inet6, integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
     case pyinet_inet_opts:setopts(Opts) of
         {ok, SockOpts} ->
             with_router(
@@ -367,7 +380,7 @@ fdopen(Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
                       case pyinet_fd:pass(Router, RPort, Fd) of
                           {ok, Name} ->
                               pyinet_request:call(
-                                Router, RPort, {tcp_fdopen, inet, [{fd, Name} | SockOpts]});
+                                Router, RPort, {tcp_fdopen, Family, [{fd, Name} | SockOpts]});
                           Error ->
                               Error
                       end

@@ -38,6 +38,9 @@
          open/1, open/2, send/2, send/3, send/4, send/5, recv/2, recv/3, connect/2, connect/3,
          close/1, controlling_process/2, fdopen/2]).
 
+%% open/2 and fdopen/2 of a given family (pyinet_takeover's inet6_udp).
+-export([open_as/3, fdopen_as/3]).
+
 %% inet dispatch for module sockets.
 -export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
          monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
@@ -85,7 +88,11 @@ open(Port) ->
 
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 open(Port, Opts) ->
-    Family = pyinet_inet_opts:option_family(Opts, inet),
+    open_as(pyinet_inet_opts:option_family(Opts, inet), Port, Opts).
+
+%% As the family's own module (inet_udp, inet6_udp, local_udp) opens.
+-spec open_as(family(), inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
+open_as(Family, Port, Opts) ->
     %% local_udp:getserv/1 and open/2 take port 0 only.
     Family =:= local andalso Port =/= 0 andalso error(function_clause),
     Prefix = case Family =:= inet andalso inet_udp_asks_recbuf() of
@@ -428,19 +435,25 @@ controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
 %% as given. gen_udp has dropped inet and inet6 from Opts: the family is
 %% inet_udp's.
 -spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
-fdopen(Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
-    Prefix = case inet_udp_asks_recbuf() of
-                 true -> [{recbuf, ?RECBUF}];
-                 false -> []
-             end,
-    case pyinet_inet_opts:setopts(uniquify(Prefix ++ Opts)) of
+fdopen(Fd, Opts) ->
+    fdopen_as(inet, Fd, Opts).
+
+%% inet6_udp:fdopen/2 takes Opts as they are.
+-spec fdopen_as(inet | inet6, integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+    SetOpts = case Family =:= inet andalso inet_udp_asks_recbuf() of
+                  true -> uniquify([{recbuf, ?RECBUF} | Opts]);
+                  false when Family =:= inet -> uniquify(Opts);
+                  false -> Opts
+              end,
+    case pyinet_inet_opts:setopts(SetOpts) of
         {ok, SockOpts} ->
             with_router(
               fun(Router, RPort) ->
                       case pyinet_fd:pass(Router, RPort, Fd) of
                           {ok, Name} ->
                               pyinet_request:call(Router, RPort,
-                                                  {udp_open, inet, undefined, 0,
+                                                  {udp_open, Family, undefined, 0,
                                                    [{fd, Name} | SockOpts]});
                           Error ->
                               Error
