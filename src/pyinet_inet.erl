@@ -134,14 +134,23 @@ info(Router, Port, Id, GetStat) ->
     end.
 
 %% A port is linked to its owner (port_connect moves the link); its memory
-%% is the runtime's port structure, 40 bytes here, and 64 while it monitors
-%% processes (the acceptors of a listen socket), as measured on OTP 25 and 27.
-port_info(#{monitors := Monitors} = PortInfo, Owner) ->
+%% is the runtime's port structure, 40 bytes on OTP 25 and 48 on 27 (taken
+%% to start with 26), 24 more while it monitors processes (the acceptors of
+%% a listen socket). From 26 prim_inet writes each send's reply reference
+%% before its data (<<Size:16, term_to_binary(Ref, [local])>>), which output
+%% counts too.
+port_info(#{monitors := Monitors, output := Output, commands := Commands} = PortInfo0, Owner) ->
+    PortInfo = maps:remove(commands, PortInfo0),
+    {Base, RefBytes} = case list_to_integer(erlang:system_info(otp_release)) >= 26 of
+                           true -> {48, 2 + byte_size(term_to_binary(make_ref(), [local]))};
+                           false -> {40, 0}
+                       end,
     Memory = case Monitors of
-                 [] -> 40;
-                 _ -> 64
+                 [] -> Base;
+                 _ -> Base + 24
              end,
+    Info = PortInfo#{output := Output + Commands * RefBytes, memory => Memory},
     case Owner of
-        {ok, Pid} -> PortInfo#{owner => Pid, links => [Pid], memory => Memory};
-        _ -> PortInfo#{links => [], memory => Memory}
+        {ok, Pid} -> Info#{owner => Pid, links => [Pid]};
+        _ -> Info#{links => []}
     end.

@@ -790,7 +790,13 @@ recvmsg(Socket, Timeout) -> recvmsg(Socket, 0, 0, [], Timeout).
 recvmsg(Socket, Flags, Timeout) when is_list(Flags) ->
     recvmsg(Socket, 0, 0, Flags, Timeout);
 recvmsg(Socket, BufSz, CtrlSz) when is_integer(BufSz), is_integer(CtrlSz) ->
-    recvmsg(Socket, BufSz, CtrlSz, [], infinity).
+    recvmsg(Socket, BufSz, CtrlSz, [], infinity);
+recvmsg(Socket, BufSz, CtrlSz) ->
+    %% OTP 26 added this clause (seen on 27); 25 had none (function_clause).
+    case list_to_integer(erlang:system_info(otp_release)) >= 26 of
+        true -> erlang:error(badarg, [Socket, BufSz, CtrlSz]);
+        false -> erlang:error(function_clause, [Socket, BufSz, CtrlSz])
+    end.
 
 -spec recvmsg(socket(), non_neg_integer(), non_neg_integer(), term()) -> term().
 recvmsg(Socket, BufSz, CtrlSz, Timeout) ->

@@ -160,7 +160,7 @@ def sctp_sendmsg(program, call, s, sri, data):
         packed = st.pack_sndrcvinfo(sri)
     except st.StructError:
         fail()
-    s.commanded += _SNDRCVINFO_COMMAND + len(data)
+    s.port_command(_SNDRCVINFO_COMMAND + len(data))
     return s.sendmsg(packed, data)
 
 
@@ -180,7 +180,7 @@ def sctp_send(program, call, s, assoc_id, stream, data):
     else:
         _, _, flags, ppid, context, ttl, _, _, _ = defaults
         sri = st.SNDRCVINFO.pack(stream & 0xFFFF, 0, flags, ppid, context, ttl, 0, 0, assoc_id)
-    s.commanded += _SNDRCVINFO_COMMAND + len(data)
+    s.port_command(_SNDRCVINFO_COMMAND + len(data))
     return s.sendmsg(sri, data)
 
 

@@ -108,7 +108,7 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     def send_no_reply(self, data) -> None:
         # Counted as written to the port (inet:info/1's output), as a send
         # with a reply is in tcp/requests.py.
-        self.commanded += len(data)
+        self.port_command(len(data))
         super().send_no_reply(data)
 
     # -- options -----------------------------------------------------------------------------

@@ -181,9 +181,9 @@ def accept(program, call, listener, wait):
 @request("tcp_send", any_tcp, binary)
 def send(program, call, conn, data):
     if isinstance(conn, TcpListener):
-        conn.commanded += len(data)
+        conn.port_command(len(data))
         return (ERROR, ENOTCONN)
-    conn.commanded += len(data)
+    conn.port_command(len(data))
     if sendfile.hold(conn, call, data):
         return DEFERRED
     return conn.send(call, data)

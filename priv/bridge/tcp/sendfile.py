@@ -110,9 +110,11 @@ class FileSend:
 
     def _failed(self, err: int) -> None:
         """A write error ends the connection as a send's does (inet_drv's
-        tcp_send_error), with this caller waiting for it; the caller hears
-        `closed` even with show_econnreset (which the next recv then tells)."""
-        reason = self.conn._send_or_shutdown_error(err, False, caller_waiting=True)
+        tcp_send_error), with this caller waiting for it (before OTP 26;
+        release.py); the caller hears `closed` even with show_econnreset
+        (which the next recv then tells)."""
+        waiting = not self.conn.program.release.sendfile_error_leaves_send_closed
+        reason = self.conn._send_or_shutdown_error(err, False, caller_waiting=waiting)
         if err in (errno.EPIPE, errno.ECONNRESET):
             reason = CLOSED
         self._finish((ERROR, reason))

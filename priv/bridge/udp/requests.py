@@ -82,7 +82,7 @@ def udp_sendto(program, call, sock, address, port, anc, data):
     if not isinstance(anc, list):
         fail()
     reply = sock.sendto(python_address(sock.family, address, port), anc, data)
-    sock.commanded += _command_size(sock.family, address, anc, data)
+    sock.port_command(_command_size(sock.family, address, anc, data))
     return reply
 
 
