@@ -9,7 +9,7 @@
 %% Scenarios.
 -export([connect_accept_send_recv/1, connect_refused/1, connect_nxdomain/1,
          connect_bad_option/1, connect_bad_port/1, listen_bad_option/1,
-         connect_sockaddr_map/1, connect_ipv6/1, connect_localhost/1,
+         connect_sockaddr_map/1, connect_ipv6/1, connect_ipv6_inferred/1, connect_localhost/1,
          recv_closed_local/1, send_closed_local/1, accept_closed_local/1,
          controlling_process_closed_local/1, setopts_closed_local/1, peername_closed_local/1,
          port_closed_local/1, close_twice/1,
@@ -113,6 +113,22 @@ connect_ipv6(B) ->
     r(gen_tcp:send(C, <<"six">>)),
     r(gen_tcp:recv(A, 3, 1000)),
     r(inet:peername(C)),
+    [gen_tcp:close(S) || S <- [C, A, L]].
+
+%% IPv6 from the address alone: {ifaddr, IPv6} to listen and {ip, IPv6} to
+%% connect from, no inet6.
+connect_ipv6_inferred(B) ->
+    {ok, L} = r(gen_tcp:listen(0, opts(B, [binary, {active, false},
+                                           {ifaddr, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
+    {ok, P} = inet:port(L),
+    known_port(P),
+    r(inet:sockname(L)),
+    {ok, C} = r(gen_tcp:connect({0, 0, 0, 0, 0, 0, 0, 1}, P,
+                                opts(B, [binary, {active, false}, {ip, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
+    {ok, A} = r(gen_tcp:accept(L, 1000)),
+    r(gen_tcp:send(C, <<"six">>)),
+    r(gen_tcp:recv(A, 3, 1000)),
+    r(gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [{ip, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
     [gen_tcp:close(S) || S <- [C, A, L]].
 
 connect_localhost(B) ->
