@@ -30,7 +30,9 @@ every_release() ->
       "pyinet_udp:connect/2 takes the map and connects as inet_udp:connect/2 does"},
      {{pyinet_conformance_udp, local_recv_binary},
       "a passive recv in binary mode on a Unix domain socket crashes in OTP 25.2.3 "
-      "(function_clause in prim_inet:split/3: get_addr/2 wants a list after the sender's "
-      "path, and the driver puts the datagram there as a binary); pyinet returns "
-      "{ok, {{local, Path}, 0, Data}}, what the same recv gives in list mode and what "
-      "the active message says"}].
+      "(function_clause in prim_inet:split/3, prim_inet.erl line 2773: "
+      "`split(0, L, R) when is_list(L)`; get_addr/2 splits the sender's path off what "
+      "follows it, and the driver puts the datagram there as a binary; OTP 27's line "
+      "2802 takes a binary too); pyinet returns {ok, {{local, Path}, 0, Data}}, what "
+      "the same recv gives in list mode, what the active message says and what OTP 27 "
+      "returns"}].
