@@ -13,7 +13,7 @@
 -module(pyinet_fd).
 
 %% API.
--export([pass/3, file_descriptor/1]).
+-export([pass/3, call/2, file_descriptor/1]).
 
 %% API.
 
@@ -31,6 +31,21 @@ pass(Router, Port, Fd) when is_integer(Fd), Fd >= 0 ->
     end;
 pass(_Router, _Port, _Fd) ->
     {error, ebadf}.
+
+%% A request about descriptor Fd, to a port program of the pool, which gets
+%% the descriptor first: Request(Name) is the request, Name what it names
+%% the descriptor by. {error, Reason} of pass/3 if it cannot have it.
+-spec call(integer(), fun((binary()) -> tuple())) -> term().
+call(Fd, Request) ->
+    case pyinet_pool:pick() of
+        {ok, {Router, Port}} ->
+            case pass(Router, Port, Fd) of
+                {ok, Name} -> pyinet_request:call(Router, Port, Request(Name));
+                Error -> Error
+            end;
+        {error, _} = Error ->
+            Error
+    end.
 
 %% The descriptor of an open raw file (file:open/2 with raw), as prim_file
 %% gives it to inet_drv's sendfile; error for any other file.

@@ -105,35 +105,14 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
             %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
             %% connecting to a sockaddr map (connect/3), as their guards do.
             is_map(BAddr) andalso not is_map(Address) andalso exit(badarg),
-            with_router(
-              fun(Router, RPort) ->
-                      case open_options(Router, RPort, Fd, BAddr, BPort, SockOpts0) of
-                          {ok, SockOpts} ->
-                              pyinet_request:call(
-                                Router, RPort,
-                                {tcp_connect, Family, Address, Port, bind_addr(BAddr),
-                                 BPort, SockOpts, Timeout});
-                          Error ->
-                              Error
-                      end
-              end);
+            open(Fd, BAddr, BPort, SockOpts0,
+                 fun(SockOpts) ->
+                         {tcp_connect, Family, Address, Port, bind_addr(BAddr), BPort, SockOpts,
+                          Timeout}
+                 end);
         {ok, _} ->
             exit(badarg)
     end.
-
-%% The options of a new socket as the port program takes them (see
-%% pyinet_inet_opts:open_options/2); with {fd, N}, the descriptor handed to
-%% the port program first (pyinet_fd), as {fd, Name}. inet:open_fd/8 binds a
-%% given descriptor only when told where, and asserts that no port comes
-%% without an address.
-open_options(Router, RPort, Fd, BAddr, BPort, SockOpts) when is_integer(Fd), Fd >= 0 ->
-    BAddr =:= undefined andalso (0 = BPort),
-    case pyinet_fd:pass(Router, RPort, Fd) of
-        {ok, Name} -> {ok, [{fd, Name} | lists:reverse(SockOpts)]};
-        Error -> Error
-    end;
-open_options(_Router, _RPort, Fd, _BAddr, _BPort, SockOpts) ->
-    {ok, pyinet_inet_opts:open_options(Fd, SockOpts)}.
 
 -spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_list(Opts) ->
@@ -153,21 +132,26 @@ listen_as(Family, Port, Opts) when is_list(Opts) ->
                           fd = Fd}}
           when ?port(BPort) ->
             valid_bind_address(Family, BAddr) orelse exit(badarg),
-            with_router(
-              fun(Router, RPort) ->
-                      case open_options(Router, RPort, Fd, BAddr, BPort, SockOpts0) of
-                          {ok, SockOpts} ->
-                              pyinet_request:call(
-                                Router, RPort,
-                                {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
-                                 SockOpts});
-                          Error ->
-                              Error
-                      end
-              end);
+            open(Fd, BAddr, BPort, SockOpts0,
+                 fun(SockOpts) ->
+                         {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog, SockOpts}
+                 end);
         {ok, _} ->
             exit(badarg)
     end.
+
+%% A new socket: Request(SockOpts) to a port program of the pool, with the
+%% options as it takes them (pyinet_inet_opts:open_options/6).
+open(Fd, BAddr, BPort, SockOpts0, Request) ->
+    with_router(fun(Router, RPort) ->
+                        case pyinet_inet_opts:open_options(Router, RPort, Fd, BAddr, BPort,
+                                                           SockOpts0) of
+                            {ok, SockOpts} ->
+                                pyinet_request:call(Router, RPort, Request(SockOpts));
+                            Error ->
+                                Error
+                        end
+                end).
 
 listen_family(Opts) ->
     pyinet_inet_opts:option_family(Opts, inet).
@@ -375,16 +359,7 @@ fdopen(Fd, Opts) ->
 fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
     case pyinet_inet_opts:setopts(Opts) of
         {ok, SockOpts} ->
-            with_router(
-              fun(Router, RPort) ->
-                      case pyinet_fd:pass(Router, RPort, Fd) of
-                          {ok, Name} ->
-                              pyinet_request:call(
-                                Router, RPort, {tcp_fdopen, Family, [{fd, Name} | SockOpts]});
-                          Error ->
-                              Error
-                      end
-              end);
+            pyinet_fd:call(Fd, fun(Name) -> {tcp_fdopen, Family, [{fd, Name} | SockOpts]} end);
         Error ->
             Error
     end.

@@ -107,7 +107,6 @@ open_as(Family, Port, Opts) ->
             %% A descriptor of this BEAM, handed to the port program
             %% (pyinet_fd): inet:open_fd/8 binds it only when told where.
             valid_bind(Family, BAddr, BPort) orelse exit(badarg),
-            BAddr =:= undefined andalso (0 = BPort),
             open_bound(Family, UdpOpts);
         {ok, #udp_opts{ifaddr = BAddr, port = -1} = UdpOpts}
           when Family =/= local, not is_map(BAddr) ->
@@ -123,7 +122,8 @@ open_as(Family, Port, Opts) ->
 
 open_bound(Family, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}) ->
     with_router(fun(Router, RPort) ->
-                        case open_options(Router, RPort, Fd, SockOpts) of
+                        case pyinet_inet_opts:open_options(Router, RPort, Fd, BAddr, BPort,
+                                                           SockOpts) of
                             {ok, Opts} ->
                                 pyinet_request:call(Router, RPort,
                                                     {udp_open, Family, BAddr, BPort, Opts});
@@ -131,16 +131,6 @@ open_bound(Family, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd =
                                 Error
                         end
                 end).
-
-%% The options as the port program takes them (pyinet_inet_opts:open_options/2),
-%% a descriptor of this BEAM handed over first as {fd, Name}.
-open_options(Router, RPort, Fd, SockOpts) when is_integer(Fd), Fd >= 0 ->
-    case pyinet_fd:pass(Router, RPort, Fd) of
-        {ok, Name} -> {ok, [{fd, Name} | lists:reverse(SockOpts)]};
-        Error -> Error
-    end;
-open_options(_Router, _RPort, Fd, SockOpts) ->
-    {ok, pyinet_inet_opts:open_options(Fd, SockOpts)}.
 
 %% inet:bind_random/2: three random ports, then whatever port the OS gives.
 open_random(Family, UdpOpts, 0) ->
@@ -448,17 +438,9 @@ fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
               end,
     case pyinet_inet_opts:setopts(SetOpts) of
         {ok, SockOpts} ->
-            with_router(
-              fun(Router, RPort) ->
-                      case pyinet_fd:pass(Router, RPort, Fd) of
-                          {ok, Name} ->
-                              pyinet_request:call(Router, RPort,
-                                                  {udp_open, Family, undefined, 0,
-                                                   [{fd, Name} | SockOpts]});
-                          Error ->
-                              Error
-                      end
-              end);
+            pyinet_fd:call(Fd, fun(Name) ->
+                                       {udp_open, Family, undefined, 0, [{fd, Name} | SockOpts]}
+                               end);
         Error ->
             Error
     end.

@@ -189,17 +189,7 @@ sock(B) -> pyinet_conformance:socket(B).
 
 %% A connected pair of this backend's socket module: {Client, Accepted}.
 sock_pair(B) ->
-    M = sock(B),
-    {ok, L} = M:open(inet, stream, tcp),
-    ok = M:bind(L, #{family => inet, addr => loopback, port => 0}),
-    ok = M:listen(L),
-    {ok, #{port := P} = A} = M:sockname(L),
-    known_port(P),
-    {ok, C} = M:open(inet, stream, tcp),
-    ok = M:connect(C, A),
-    {ok, S} = M:accept(L, 1000),
-    ok = M:close(L),
-    {C, S}.
+    pyinet_conformance_socket:pair(B, inet).
 
 sock_recv_all(M, S, N) ->
     sock_recv_all(M, S, N, []).

@@ -37,17 +37,7 @@ dgram(B, Addr) ->
 
 %% A connected stream pair of this backend: {Client, Accepted}.
 pair(B) ->
-    M = sock(B),
-    {ok, L} = M:open(inet, stream, tcp),
-    ok = M:bind(L, ?LO),
-    ok = M:listen(L),
-    {ok, #{port := P} = A} = M:sockname(L),
-    known_port(P),
-    {ok, C} = M:open(inet, stream, tcp),
-    ok = M:connect(C, A),
-    {ok, S} = M:accept(L, 1000),
-    ok = M:close(L),
-    {C, S}.
+    pyinet_conformance_socket:pair(B, inet).
 
 %%% Datagrams.
 

@@ -277,7 +277,7 @@ ipv6_inferred(B) ->
 
 %% A link-local address needs its scope_id, which only a sockaddr map carries.
 ipv6_link_local(B) ->
-    case link_local6() of
+    case pyinet_conformance_tcp_otp:link_local6() of
         undefined ->
             r(no_link_local_address);
         SA ->
@@ -290,17 +290,6 @@ ipv6_link_local(B) ->
             {ok, {_, _, Back}} = gen_udp:recv(C, 0, 1000),
             r(Back),
             [gen_udp:close(X) || X <- [A, C]]
-    end.
-
-link_local6() ->
-    case net:getifaddrs(#{family => inet6}) of
-        {ok, Ifs} ->
-            case [Addr || #{addr := #{addr := {16#fe80, _, _, _, _, _, _, _}} = Addr} <- Ifs] of
-                [SA | _] -> SA#{port => 0};
-                [] -> undefined
-            end;
-        _ ->
-            undefined
     end.
 
 ipv6_v6only(B) ->

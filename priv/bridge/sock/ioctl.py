@@ -18,6 +18,7 @@ import struct
 
 from ..errors import posix_atom
 from ..etf.terms import Atom, atom
+from . import options as sopt
 from .cmsg import decode_sockaddr
 from .. import addresses as sa
 from .descriptor import CLOSED, ERROR, OK, Raise, error
@@ -33,12 +34,12 @@ SIOCGIFMTU, SIOCSIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX = 0x8921, 0x8922, 0x8927, 0x
 SIOCGIFTXQLEN, SIOCSIFTXQLEN, SIOCGIFMAP = 0x8942, 0x8943, 0x8970
 
 # ioctl_device_flag() in the NIF's order (esock_ioctl_flags).
-FLAGS = (("up", 0x1), ("broadcast", 0x2), ("debug", 0x4), ("loopback", 0x8),
-         ("pointopoint", 0x10), ("notrailers", 0x20), ("running", 0x40), ("noarp", 0x80),
-         ("promisc", 0x100), ("allmulti", 0x200), ("master", 0x400), ("slave", 0x800),
-         ("multicast", 0x1000), ("portsel", 0x2000), ("automedia", 0x4000),
-         ("dynamic", 0x8000))
-FLAG_BITS = {atom(name): bit for name, bit in FLAGS}
+FLAGS = tuple((atom(name), bit) for name, bit in (
+    ("up", 0x1), ("broadcast", 0x2), ("debug", 0x4), ("loopback", 0x8), ("pointopoint", 0x10),
+    ("notrailers", 0x20), ("running", 0x40), ("noarp", 0x80), ("promisc", 0x100),
+    ("allmulti", 0x200), ("master", 0x400), ("slave", 0x800), ("multicast", 0x1000),
+    ("portsel", 0x2000), ("automedia", 0x4000), ("dynamic", 0x8000)))
+FLAG_BITS = dict(FLAGS)
 
 # ARPHRD_* device types esock_encode_hwsockaddr names.
 _ARPHRD = {0: "netrom", 1: "ether", 6: "ieee802", 15: "dlci", 24: "ieee1394",
@@ -68,19 +69,6 @@ def _ifreq(name: bytes, rest: bytes = b"") -> bytearray:
 
 def _string(raw: bytes) -> list:
     return list(raw.split(b"\0", 1)[0])
-
-
-def _flags(value: int) -> list:
-    if value == 0:
-        return []
-    out = []
-    for name, bit in FLAGS:
-        if value & bit:
-            out.append(atom(name))
-            value &= ~bit
-    if value:
-        out.append(value)
-    return out
 
 
 def _flag_bits(value) -> dict:
@@ -171,7 +159,7 @@ class Ioctl:
             return (OK, struct.unpack_from("i", res, IFNAMSIZ)[0])
         if name == "gifflags":
             res = self._call(SIOCGIFFLAGS, _ifreq(iface))
-            return (OK, _flags(struct.unpack_from("H", res, IFNAMSIZ)[0]))
+            return (OK, sopt.bit_names(struct.unpack_from("H", res, IFNAMSIZ)[0], FLAGS))
         if name == "gifhwaddr":
             res = self._call(SIOCGIFHWADDR, _ifreq(iface))
             family = struct.unpack_from("H", res, IFNAMSIZ)[0]

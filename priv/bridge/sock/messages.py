@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import socket
 
-from ..etf.terms import Atom, atom
+from ..etf.terms import atom
 from .. import addresses as sa
 from . import cmsg
+from . import options as sopt
 from .descriptor import CLOSED, INVALID, OK, STATE, error, invalid
 
 IOV_MAX = 1024
@@ -22,20 +23,10 @@ ADDR, IOV, CTRL, FLAGS = atom("addr"), atom("iov"), atom("ctrl"), atom("flags")
 _IOV = atom("iov")
 
 # The flags recvmsg reports (esock_encode_msg_flags), in the NIF's order.
-_MSG_FLAGS = (("cmsg_cloexec", 0x40000000), ("confirm", 0x800), ("ctrunc", 0x8),
-              ("dontroute", 0x4), ("eor", 0x80), ("errqueue", 0x2000), ("more", 0x8000),
-              ("nosignal", 0x4000), ("oob", 0x1), ("peek", 0x2), ("trunc", 0x20))
-
-
-def _flags(value: int) -> list:
-    out = []
-    for name, bit in _MSG_FLAGS:
-        if value & bit:
-            out.append(atom(name))
-            value &= ~bit
-    if value:
-        out.append(value)
-    return out
+MSG_FLAG_BITS = tuple((atom(name), bit) for name, bit in (
+    ("cmsg_cloexec", 0x40000000), ("confirm", 0x800), ("ctrunc", 0x8), ("dontroute", 0x4),
+    ("eor", 0x80), ("errqueue", 0x2000), ("more", 0x8000), ("nosignal", 0x4000), ("oob", 0x1),
+    ("peek", 0x2), ("trunc", 0x20)))
 
 
 def _iov(value):
@@ -108,32 +99,13 @@ class Messages:
         """esock_recvmsg: one message of at most `bufsz` bytes (0: the socket's
         {otp, rcvbuf}) with at most `ctrlsz` bytes of control messages (0:
         {otp, rcvctrlbuf}); a stream socket's is what one read gives."""
-        if not self.is_open:
-            return error(CLOSED)
-        if self.acceptor is not None:
-            return invalid(STATE)
-        answer = self._check_reader(caller, ref)
-        if answer is not None:
-            return answer
-        self.cnt["read_tries"] += 1
-        try:
-            data, ancillary, msg_flags, address = self.sock.recvmsg(
-                self._read_size(bufsz or self.rbufsz), ctrlsz or self.rctrlsz, flags)
-        except OSError as exc:
-            return self._recv_fail(caller, exc.errno, ref)
-        if not data and self.type == socket.SOCK_STREAM:
-            self.cnt["read_fails"] += 1
-            self._recv_error_current(CLOSED)
-            return error(CLOSED)
-        self.rnumcnt = 0
-        self.cnt["read_pkg"] += 1
-        self.cnt["read_byte"] += len(data)
-        if self.program.release.read_pkg_max_counts_every_read and \
-                len(data) > self.cnt["read_pkg_max"]:
-            # As recvfrom: before OTP 28 recvmsg leaves read_pkg_max alone.
-            self.cnt["read_pkg_max"] = len(data)
-        self._update_current_reader()
-        message = {IOV: [data], CTRL: cmsg.decode(ancillary), FLAGS: _flags(msg_flags)}
+        result = self.receive_one(caller, ref, lambda: self.sock.recvmsg(
+            self._read_size(bufsz or self.rbufsz), ctrlsz or self.rctrlsz, flags))
+        if not (type(result) is tuple and result[0] is OK):
+            return result
+        data, ancillary, msg_flags, address = result[1]
+        message = {IOV: [data], CTRL: cmsg.decode(ancillary),
+                   FLAGS: sopt.bit_names(msg_flags, MSG_FLAG_BITS)}
         if address is not None and address != "" and address != b"":
             message[ADDR] = sa.encode(self.domain, address)
         return (OK, message)

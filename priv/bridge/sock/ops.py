@@ -249,10 +249,14 @@ class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
         c["write_pkg"] += 1
         c["write_byte"] += written
         self._write_pkg_done(written)
+        self.next_writer()
+        return OK
+
+    def next_writer(self) -> None:
+        """The current writer is done: the next queued one (if any) gets its turn."""
         if self.writer is not None:
             self.release(self.writer)
             self.writer = self.activate_next(self.writers, False)
-        return OK
 
     def _write_pkg_done(self, written: int) -> None:
         self.write_pkg_max_cnt += written
@@ -275,9 +279,7 @@ class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
             self.cnt["write_pkg"] += 1
             self.cnt["write_byte"] += written
             self._write_pkg_done(written)
-            if self.writer is not None:
-                self.release(self.writer)
-                self.writer = self.activate_next(self.writers, False)
+            self.next_writer()
             return (OK, written)
         if written >= 0:
             self.write_pkg_max_cnt += written
@@ -481,6 +483,18 @@ class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
 
     def recvfrom(self, caller, length: int, flags: int, ref):
         bufsz = length or self.rbufsz
+        result = self.receive_one(caller, ref, lambda: self.sock.recvfrom(
+            self._read_size(bufsz), flags))
+        if type(result) is tuple and result[0] is OK:
+            data, address = result[1]
+            return (OK, (sa.encode(self.domain, address), data))
+        return result
+
+    def receive_one(self, caller, ref, read):
+        """esock_recvfrom and esock_recvmsg: one read by `read()` (a tuple whose
+        first element is the data) of a message, done whatever its size, with
+        recv_check_entry's checks before and recv_check_result's after;
+        `(ok, What read())` or the answer."""
         if not self.is_open:
             return error(CLOSED)
         if self.acceptor is not None:
@@ -490,19 +504,23 @@ class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
             return answer
         self.cnt["read_tries"] += 1
         try:
-            data, address = self.sock.recvfrom(self._read_size(bufsz), flags)
+            got = read()
         except OSError as exc:
             return self._recv_fail(caller, exc.errno, ref)
+        data = got[0]
         if not data and self.type == socket.SOCK_STREAM:
             self.cnt["read_fails"] += 1
+            self._recv_error_current(CLOSED)
             return error(CLOSED)
+        self.rnumcnt = 0
         self.cnt["read_pkg"] += 1
         self.cnt["read_byte"] += len(data)
         if self.program.release.read_pkg_max_counts_every_read and \
                 len(data) > self.cnt["read_pkg_max"]:
+            # Before OTP 28 recvfrom and recvmsg leave read_pkg_max alone.
             self.cnt["read_pkg_max"] = len(data)
         self._update_current_reader()
-        return (OK, (sa.encode(self.domain, address), data))
+        return (OK, got)
 
     # -- shutdown, cancel -------------------------------------------------------------------
 

@@ -95,9 +95,7 @@ class Sendfile:
 
     def _sendfile_ok(self, moved: int):
         self.close_sendfile()
-        if self.writer is not None:
-            self.release(self.writer)
-            self.writer = self.activate_next(self.writers, False)
+        self.next_writer()
         self.write_pkg_max_cnt = 0
         return (OK, moved)
 
