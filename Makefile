@@ -19,7 +19,7 @@ CONFORMANCE_SRC := $(wildcard apps/pyinet_conformance/src/*.erl)
 CONFORMANCE_TEST := apps/pyinet_conformance/test
 # The Erlang suites of both applications; not the conformance table's suite,
 # which is `make conformance`'s table again (for projects whose runner is ct).
-CT_SUITES := $(basename $(wildcard test/*_SUITE.erl) \
+CT_SUITES := $(basename $(wildcard test/*_SUITE.erl) examples/fault_example_SUITE.erl \
 	$(filter-out %_table_SUITE.erl,$(wildcard $(CONFORMANCE_TEST)/*_SUITE.erl)))
 EXAMPLES_EBIN := _build/examples
 # What a fresh Debian 12 or 13 machine lacks. libsctp1: OTP's inet driver loads

@@ -73,6 +73,11 @@ def workloads() -> list[Workload]:
     out.append(Workload("ping-pong by an owner on another node", ["remote", 5000], ["remote", 500],
                         {"rtt_p50": ("p50 round trip", "lower", None, False),
                          "round_trips": ("round trips", "higher", None, False)}))
+    # pyinet_dist against inet_tcp_dist: distribution between two nodes.
+    out.append(Workload("distribution (pyinet_dist vs inet_tcp_dist)",
+                        ["dist", 5000, 256 * MiB], ["dist", 500, 32 * MiB],
+                        {"rtt_p50": ("p50 message round trip", "lower", None, False),
+                         "dist_throughput": ("64 KiB messages", "higher", None, False)}))
     return out
 
 

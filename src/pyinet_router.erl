@@ -13,7 +13,7 @@
 -behaviour(gen_server).
 
 %% API.
--export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2, monitors/1]).
+-export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2, monitors/1, refresh/1]).
 
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
@@ -23,6 +23,7 @@
 -define(PAUSE_CHECK_MS, 20).
 -define(PAUSE_GIVE_UP_MS, 5000).
 -define(HELLO_TIMEOUT, 30000).
+-define(ALIVE_CHECK_MS, 1000).
 
 -record(state, {
           port :: port(),
@@ -90,6 +91,15 @@ monitors(Router) ->
     catch exit:_ -> []
     end.
 
+%% Tell the port program again who its router and port are, as they are
+%% encoded now: a node that became alive since it started (distribution
+%% started after pyinet, or pyinet_dist's own boot) encodes them with its new
+%% name. pyinet_dist calls it as soon as the node is alive; otherwise the
+%% router notices within ALIVE_CHECK_MS.
+-spec refresh(pid()) -> ok.
+refresh(Router) ->
+    gen_server:call(Router, refresh).
+
 %% gen_server.
 
 init([Index]) ->
@@ -113,7 +123,11 @@ await_hello(Index, Port) ->
                     Margin = maps:get(send_count_margin, Info),
                     persistent_term:put({pyinet_sendable, self()}, {Sendable, Margin}),
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+                    {Seed, Rules} = pyinet_fault:program_state(),
+                    Rules =:= [] andalso Seed =:= 0 orelse
+                        erlang:port_command(Port, term_to_binary({pyinet, {faults, Seed, Rules}})),
                     pyinet_pool:joined(self(), Port, Index),
+                    erlang:is_alive() orelse erlang:send_after(?ALIVE_CHECK_MS, self(), check_alive),
                     {ok, #state{port = Port, index = Index,
                                 watcher = pyinet_watcher:start_link(self(), Port),
                                 os_pid = maps:get(os_pid, Info, undefined),
@@ -162,6 +176,8 @@ handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) 
     end;
 handle_call(monitors, _From, #state{monitors = Monitors} = State) ->
     {reply, [{S, MRef, Pid} || {S, L} <- maps:to_list(Monitors), {MRef, Pid} <- L], State};
+handle_call(refresh, _From, State) ->
+    {reply, send_init(State), State};
 handle_call(_Request, _From, State) ->
     {reply, {error, badarg}, State}.
 
@@ -179,6 +195,12 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
                 N -> {noreply, State#state{delivered = N}}
             end
     end;
+handle_info(check_alive, State) ->
+    case erlang:is_alive() of
+        true -> send_init(State);
+        false -> erlang:send_after(?ALIVE_CHECK_MS, self(), check_alive)
+    end,
+    {noreply, State};
 handle_info(check_paused, State) ->
     {noreply, check_paused(State)};
 handle_info({forward, Frame}, #state{port = Port} = State) ->
@@ -223,6 +245,11 @@ terminate(Reason, #state{port = Port} = State) ->
     ok.
 
 %% Internal.
+
+send_init(#state{port = Port, index = Index}) ->
+    Init = #{router => self(), port => Port, index => Index},
+    erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+    ok.
 
 %% Backpressure on owners. An owner in {active, true} that stops reading would
 %% otherwise collect messages without bound (as with native gen_tcp); here its
@@ -292,6 +319,7 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
     end,
     Down = maps:get(Socket, Monitors, []),
     [Pid ! down(MRef, Socket, Info) || {MRef, Pid} <- Down],
+    pyinet_fault:socket_closed(Socket),
     State1 = lists:foldl(fun({_, Pid}, St) -> monitoring(Pid, -1, St) end,
                          State#state{monitors = maps:remove(Socket, Monitors)}, Down),
     case Sockets of

@@ -66,6 +66,8 @@ class PortProgram:
         # reading from the network until the client says resume.
         self.paused_owners: set = set()
         self._acks: dict[int, int] = {}  # socket id -> bytes no longer outstanding
+        from .fault.layer import FaultLayer
+        self.faults = FaultLayer(self)
         self._stdin_is_file = False
         self._control = {
             "init": self._control_init,
@@ -73,6 +75,7 @@ class PortProgram:
             "pause": self._control_pause,
             "tcp_send": self._control_send,
             "resume": self._control_resume,
+            "faults": self._control_faults,
         }
 
     # -- life cycle -----------------------------------------------------------------
@@ -131,6 +134,7 @@ class PortProgram:
         """The socket is gone; `reason` is what monitors of it are told
         (normal unless it went with its owner)."""
         if self.sockets.pop(sock.id, None) is not None:
+            self.faults.socket_gone(sock)
             if reason is None:
                 self.control(atom("closed"), sock.handle)
             else:
@@ -266,7 +270,17 @@ class PortProgram:
             raise TypeError
         router = info.get(atom("router"), self.router)
         port = info.get(atom("port"), self.port)
+        renamed = (router, port) != (self.router, self.port) and self.router != atom("undefined")
         self.router, self.port = router, port
+        if renamed:
+            # The node became alive after this program started (pyinet_dist's
+            # listen socket is made before net_kernel names the node): the
+            # handles the BEAM sees from now on name the router and port as
+            # they are encoded now.
+            for sock in self.sockets.values():
+                remake = getattr(sock, "remake_handle", None)
+                if remake is not None:
+                    remake()
 
     def _control_send(self, sid, data) -> None:
         """A send the client did not wait for (PROTOCOL.md, "Flow control")."""
@@ -274,6 +288,13 @@ class PortProgram:
         send = getattr(sock, "send_no_reply", None)
         if send is not None and isinstance(data, (bytes, memoryview)):
             send(data)
+
+    def _control_faults(self, seed, rules) -> None:
+        """The fault state the client keeps (pyinet_fault), for a program that starts."""
+        if type(seed) is not int or not isinstance(rules, list):
+            raise TypeError
+        self.faults.seed(seed)
+        self.faults.set_rules([tuple(rule) for rule in rules if type(rule) is tuple and len(rule) == 3])
 
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)
@@ -336,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr,
                         level=getattr(logging, args.log_level.upper(), logging.WARNING),
                         format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
-    from . import admin, inet, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
+    from . import admin, fault, inet, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
     loop = EventLoop()
     program = PortProgram(loop)
     if args.trace:

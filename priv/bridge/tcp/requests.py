@@ -34,6 +34,7 @@ _SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
 
 any_tcp = socket_of((TcpConnection, TcpListener))
 ENOTCONN = atom("enotconn")
+ENOTSUP = atom("enotsup")
 
 
 def family(program, value) -> int:
@@ -73,6 +74,10 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
 def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, options, wait):
     """Connect, and reply {ok, S} owned by the caller (or {error, Posix})."""
     address = addresses.to_python(fam, peer_ip, peer_port)
+    if program.faults.rules:
+        refused = program.faults.connect_refusal("tcp", addresses.to_erlang(fam, address), call.caller)
+        if refused is not None:
+            return (ERROR, refused)
     sock, opts, passive_due, _passed = _open(fam, options, bind_ip, bind_port)
     sock.setblocking(False)
     err = sock.connect_ex(address)
@@ -197,6 +202,12 @@ def tcp_sendfile(program, call, conn, name, offset, count):
     if isinstance(conn, TcpListener) or not conn.connected:
         os.close(fd)
         return (ERROR, ENOTCONN)
+    if conn.loop is not program.loop:
+        # A fault stands in for the socket (fault/wire.py): the file must
+        # pass through it, so it goes the way of gen_tcp:send, which
+        # file:sendfile takes by itself on enotsup.
+        os.close(fd)
+        return (ERROR, ENOTSUP)
     return sendfile.start(conn, call, fd, offset, count)
 
 
