@@ -25,7 +25,16 @@
 %% - close/1 does not wait out a positive linger time (the port program has one
 %%   event loop to keep running); the peer sees the same;
 %% - a wait for a select message also ends, with {error, closed}, when the port
-%%   program dies (OTP's NIF cannot die alone).
+%%   program dies (OTP's NIF cannot die alone);
+%% - control messages received with SCM_RIGHTS carry the port program's
+%%   descriptors, which mean nothing in the BEAM;
+%% - ioctl(S, gifhwaddr, Name): the bytes of sa_data past the address are 0
+%%   (OTP 25's NIF leaves them as its memory held them); ioctl(S, sifflags,
+%%   Name, Flags) with a flag prim_socket does not know answers ok and changes
+%%   nothing (the NIF reads prim_socket's error tuple as a map, and answers ok
+%%   or badarg by what its memory held);
+%% - open/2 with dup => false on what is no descriptor, or no socket, answers
+%%   an error (the NIF makes a socket of it all the same).
 -module(pyinet_socket).
 
 %% The socket API.
