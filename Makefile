@@ -30,9 +30,13 @@ EXAMPLES_EBIN := _build/examples
 # python3-dev: Python.h for the C codec. elixir and git: tests/dependency (mix,
 # rebar3 git dependencies). libusrsctp2: the userland SCTP stack the port
 # program loads with ctypes where the kernel has no SCTP (no headers needed:
-# nothing is compiled against it).
+# nothing is compiled against it). erlang-inets, curl, postgresql and
+# erlang-p1-pgsql: test/pyinet_takeover_SUITE (inets' httpd and httpc, and the
+# PostgreSQL client against a server the suite starts, on a node taken over by
+# pyinet).
 APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
-	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git libusrsctp2
+	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git libusrsctp2 \
+	erlang-inets curl postgresql erlang-p1-pgsql
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(CONFORMANCE_EBIN) -pa $(EXAMPLES_EBIN)

@@ -5,7 +5,7 @@
 -module(pyinet).
 
 %% API.
--export([start/0, stop/0, info/0, stats/0, sockets/0, i/0]).
+-export([start/0, stop/0, takeover/0, release/0, info/0, stats/0, sockets/0, i/0]).
 
 %% API.
 
@@ -20,6 +20,18 @@ start() ->
 -spec stop() -> ok | {error, term()}.
 stop() ->
     application:stop(pyinet).
+
+%% Every new TCP and UDP socket of this node on pyinet, also those whose
+%% callers name the family (which an inetrc cannot reach): pyinet_takeover.
+%% The application key `takeover` (true) does it when pyinet starts.
+-spec takeover() -> ok | {error, term()}.
+takeover() ->
+    pyinet_takeover:takeover().
+
+%% New sockets are OTP's again (pyinet's stay pyinet's until they close).
+-spec release() -> ok.
+release() ->
+    pyinet_takeover:release().
 
 %% What each running port program announced about itself.
 -spec info() -> [map()].

@@ -4,7 +4,7 @@
 -module(pyinet_inet_opts).
 
 %% API.
--export([setopts/1, is_getopt/1, reported/1, open_options/2, connect_options/2,
+-export([setopts/1, is_getopt/1, reported/1, open_options/2, open_options/6, connect_options/2,
          listen_options/2, family_of/1, option_family/2]).
 
 -include("pyinet_inet.hrl").
@@ -101,6 +101,21 @@ reported(Other) ->
 -spec open_options(term(), list()) -> list().
 open_options([{netns, NS}], Opts) -> [{netns, NS} | lists:reverse(Opts)];
 open_options(_Fd, Opts) -> lists:reverse(Opts).
+
+%% The same for a new socket of the port program of Router, RPort, where Fd
+%% may be a descriptor of this BEAM ({fd, N}): handed over first (pyinet_fd)
+%% and named {fd, Name} at the front. As inet:open_fd/8, a descriptor comes
+%% with a port only with an address to bind it to (a badmatch otherwise).
+-spec open_options(pid(), port(), term(), term(), term(), list()) ->
+          {ok, list()} | {error, term()}.
+open_options(Router, RPort, Fd, BAddr, BPort, Opts) when is_integer(Fd), Fd >= 0 ->
+    BAddr =:= undefined andalso (0 = BPort),
+    case pyinet_fd:pass(Router, RPort, Fd) of
+        {ok, Name} -> {ok, [{fd, Name} | lists:reverse(Opts)]};
+        Error -> Error
+    end;
+open_options(_Router, _RPort, Fd, _BAddr, _BPort, Opts) ->
+    {ok, open_options(Fd, Opts)}.
 
 %% inet:connect_options/2 and listen_options/2, with the record in the layout
 %% include/pyinet_inet.hrl has whatever the release (OTP 29 appended a field,

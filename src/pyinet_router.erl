@@ -13,7 +13,7 @@
 -behaviour(gen_server).
 
 %% API.
--export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2, refresh/1]).
+-export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2, monitors/1, refresh/1]).
 
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
@@ -35,8 +35,12 @@
           %% Pid -> {Sockets owned, Watches asked by the bridge}.
           watched = #{} :: #{pid() => {non_neg_integer(), non_neg_integer()}},
           watcher :: pid(),  % pyinet_watcher: tells the port program of exits
-          %% Socket handle -> [{MonitorRef, Pid}] for inet:monitor/1.
+          %% Socket handle -> [{MonitorRef, Pid}] for inet:monitor/1 and
+          %% socket:monitor/1, newest first; and each monitoring process,
+          %% watched so that its monitors go when it does (as a port's and
+          %% the socket registry's do).
           monitors = #{} :: #{term() => [{reference(), pid()}]},
+          monitoring = #{} :: #{pid() => {reference(), pos_integer()}},
           %% Frames delivered: every ?SAMPLE-th, the destination's mailbox is looked at.
           delivered = 0 :: non_neg_integer(),
           %% Owners whose {active, true} sockets are paused because their mailbox
@@ -80,6 +84,13 @@ monitor_socket(Router, Socket) ->
 cancel_monitor(Router, MRef) ->
     try gen_server:call(Router, {cancel_monitor, MRef})
     catch exit:_ -> false
+    end.
+
+%% The monitors of this router's sockets: {Socket, MonitorRef, Pid}.
+-spec monitors(pid()) -> [{term(), reference(), pid()}].
+monitors(Router) ->
+    try gen_server:call(Router, monitors)
+    catch exit:_ -> []
     end.
 
 %% Tell the port program again who its router and port are, as they are
@@ -147,7 +158,7 @@ handle_call({monitor, Socket, MRef, Pid}, _From, #state{sockets = Sockets} = Sta
         #{Socket := _} ->
             Monitors = maps:update_with(Socket, fun(L) -> [{MRef, Pid} | L] end,
                                         [{MRef, Pid}], State#state.monitors),
-            {reply, ok, State#state{monitors = Monitors}};
+            {reply, ok, monitoring(Pid, 1, State#state{monitors = Monitors})};
         #{} ->
             Pid ! down(MRef, Socket, noproc),
             {reply, ok, State}
@@ -156,12 +167,17 @@ handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) 
     {Found, Monitors1} = maps:fold(
                            fun(S, L, {F, Acc}) ->
                                    case lists:keytake(MRef, 1, L) of
-                                       {value, _, []} -> {true, maps:remove(S, Acc)};
-                                       {value, _, L1} -> {true, Acc#{S := L1}};
+                                       {value, {_, Pid}, []} -> {Pid, maps:remove(S, Acc)};
+                                       {value, {_, Pid}, L1} -> {Pid, Acc#{S := L1}};
                                        false -> {F, Acc}
                                    end
                            end, {false, Monitors}, Monitors),
-    {reply, Found, State#state{monitors = Monitors1}};
+    case Found of
+        false -> {reply, false, State};
+        Pid -> {reply, true, monitoring(Pid, -1, State#state{monitors = Monitors1})}
+    end;
+handle_call(monitors, _From, #state{monitors = Monitors} = State) ->
+    {reply, [{S, MRef, Pid} || {S, L} <- maps:to_list(Monitors), {MRef, Pid} <- L], State};
 handle_call(refresh, _From, State) ->
     {reply, send_init(State), State};
 handle_call(_Request, _From, State) ->
@@ -197,6 +213,17 @@ handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
     {noreply, State};
+handle_info({'DOWN', Ref, process, Pid, _}, #state{monitoring = Monitoring} = State)
+  when is_map_key(Pid, Monitoring) ->
+    %% A process with socket monitors is gone: so are its monitors.
+    {Ref, _} = maps:get(Pid, Monitoring),
+    Monitors = maps:filtermap(fun(_S, L) ->
+                                      case [M || {_, P} = M <- L, P =/= Pid] of
+                                          [] -> false;
+                                          L1 -> {true, L1}
+                                      end
+                              end, State#state.monitors),
+    {noreply, State#state{monitors = Monitors, monitoring = maps:remove(Pid, Monitoring)}};
 handle_info({owner_down, Pid}, #state{watched = Watched} = State) ->
     %% The watcher has told the port program already.
     pyinet_pool:owner_removed(Pid, State#state.index),
@@ -296,9 +323,11 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         {'$inet', _, {_, _, Id}} -> ets:delete(T, Id);
         _ -> ok
     end,
-    [Pid ! down(MRef, Socket, Info) || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
+    Down = maps:get(Socket, Monitors, []),
+    [Pid ! down(MRef, Socket, Info) || {MRef, Pid} <- Down],
     pyinet_fault:socket_closed(Socket),
-    State1 = State#state{monitors = maps:remove(Socket, Monitors)},
+    State1 = lists:foldl(fun({_, Pid}, St) -> monitoring(Pid, -1, St) end,
+                         State#state{monitors = maps:remove(Socket, Monitors)}, Down),
     case Sockets of
         #{Socket := Owner} ->
             pyinet_pool:socket_closed(State#state.index),
@@ -329,6 +358,20 @@ control({unwatch, Pid}, State) ->
 control(Other, State) ->
     logger:warning("pyinet: unknown control message from the port program: ~tp", [Other]),
     State.
+
+%% Count a monitoring process's monitors up or down, watching it while it has any.
+monitoring(Pid, N, #state{monitoring = Monitoring} = State) ->
+    case {maps:get(Pid, Monitoring, undefined), N} of
+        {undefined, 1} ->
+            State#state{monitoring = Monitoring#{Pid => {erlang:monitor(process, Pid), 1}}};
+        {undefined, _} ->
+            State;
+        {{Ref, 1}, -1} ->
+            erlang:demonitor(Ref, [flush]),
+            State#state{monitoring = maps:remove(Pid, Monitoring)};
+        {{Ref, Count}, _} ->
+            State#state{monitoring = Monitoring#{Pid := {Ref, Count + N}}}
+    end.
 
 hold(Pid, What, #state{watched = Watched, index = Index, watcher = Watcher} = State) ->
     Entry = case Watched of

@@ -20,28 +20,42 @@
 %% refuse it (badarg), as they refuse anything that is not their own.
 %%
 %% Where pyinet differs, and why:
-%% - open/1,2 with a file descriptor is {error, enotsup}: the descriptor would
-%%   be the BEAM's, and the sockets live in another process;
-%% - {otp, fd} is the descriptor in the port program;
+%% - {otp, fd} is the descriptor in the port program (open/1,2 with a
+%%   descriptor of the BEAM gives the port program a copy of it: pyinet_fd);
 %% - close/1 does not wait out a positive linger time (the port program has one
 %%   event loop to keep running); the peer sees the same;
 %% - a wait for a select message also ends, with {error, closed}, when the port
-%%   program dies (OTP's NIF cannot die alone).
+%%   program dies (OTP's NIF cannot die alone);
+%% - control messages received with SCM_RIGHTS carry the port program's
+%%   descriptors, which mean nothing in the BEAM;
+%% - ioctl(S, gifhwaddr, Name): the bytes of sa_data past the address are 0
+%%   (OTP 25's NIF leaves them as its memory held them); ioctl(S, sifflags,
+%%   Name, Flags) with a flag prim_socket does not know answers ok and changes
+%%   nothing (the NIF reads prim_socket's error tuple as a map, and answers ok
+%%   or badarg by what its memory held);
+%% - open/2 with dup => false on what is no descriptor, or no socket, answers
+%%   an error (the NIF makes a socket of it all the same).
 -module(pyinet_socket).
 
 %% The socket API.
--export([open/1, open/2, open/3, open/4, bind/2, connect/1, connect/2, connect/3,
+-export([open/1, open/2, open/3, open/4, bind/2, bind/3, connect/1, connect/2, connect/3,
          listen/1, listen/2, accept/1, accept/2,
          send/2, send/3, send/4, sendto/3, sendto/4, sendto/5,
+         sendmsg/2, sendmsg/3, sendmsg/4, sendfile/2, sendfile/3, sendfile/4, sendfile/5,
          recv/1, recv/2, recv/3, recv/4, recvfrom/1, recvfrom/2, recvfrom/3, recvfrom/4,
+         recvmsg/1, recvmsg/2, recvmsg/3, recvmsg/4, recvmsg/5,
          close/1, shutdown/2, setopt/3, setopt/4, setopt_native/3,
          getopt/2, getopt/3, getopt_native/3,
-         sockname/1, peername/1, cancel/2]).
+         sockname/1, peername/1, ioctl/2, ioctl/3, ioctl/4, cancel/2]).
 
 %% Observability, as socket's registry functions.
 -export([info/0, info/1, i/0, i/1, i/2, number_of/0, which_sockets/0, which_sockets/1,
-         monitor/1, cancel_monitor/1, to_list/1,
+         monitor/1, cancel_monitor/1, number_of_monitors/0, number_of_monitors/1,
+         which_monitors/1, monitored_by/1, which_socket_kind/1, to_list/1,
          supports/0, supports/1, supports/2, is_supported/1, is_supported/2, is_supported/3]).
+
+%% Debug features.
+-export([debug/1, socket_debug/1, use_registry/1]).
 
 -export_type([socket/0, select_info/0]).
 
@@ -55,14 +69,16 @@
 
 %%% Open, bind, connect, listen, accept.
 
--spec open(integer()) -> {error, enotsup}.
+%% open/1,2 with a descriptor of this BEAM: the port program gets its own copy
+%% (pyinet_fd), as the NIF's dup; the BEAM's stays open, as the NIF leaves it.
+-spec open(integer()) -> {ok, socket()} | {error, term()}.
 open(FD) when is_integer(FD) -> open(FD, #{});
 open(FD) -> erlang:error(badarg, [FD]).
 
 -spec open(term(), term()) -> {ok, socket()} | {error, term()}.
 open(FD, Opts) when is_map(Opts) ->
     if
-        is_integer(FD) -> {error, enotsup};
+        is_integer(FD) -> ?prim:open(FD, Opts);
         true -> erlang:error(badarg, [FD, Opts])
     end;
 open(Domain, Type) ->
@@ -99,6 +115,14 @@ bind(?S = Socket, Addr) ->
     end;
 bind(Socket, Addr) ->
     erlang:error(badarg, [Socket, Addr]).
+
+%% bind/3: sctp_bindx, for an SCTP socket.
+-spec bind(socket(), [term()], add | remove) -> ok | {error, term()}.
+bind(?S = Socket, Addrs, Action)
+  when is_list(Addrs) andalso (Action =:= add orelse Action =:= remove) ->
+    ?prim:bind(Socket, Addrs, Action);
+bind(Socket, Addrs, Action) ->
+    erlang:error(badarg, [Socket, Addrs, Action]).
 
 -spec connect(socket()) -> ok | {error, term()}.
 connect(?S = Socket) -> ?prim:connect(Socket);
@@ -322,6 +346,8 @@ deadline_result(Socket, Data, Handle, Deadline, HasWritten, Op, Fun, Result) ->
                     _ = cancel(Socket, Op, Handle),
                     send_error(timeout, Rest, true)
             end;
+        {error, {_Reason, RestIOV}} when is_list(RestIOV) ->
+            Result;
         {error, Reason} ->
             send_error(Reason, Data, HasWritten);
         _ ->
@@ -331,6 +357,171 @@ deadline_result(Socket, Data, Handle, Deadline, HasWritten, Op, Fun, Result) ->
 %% Once something was written, an error comes with what is left.
 send_error(Reason, _Data, false) -> {error, Reason};
 send_error(Reason, Data, true) -> {error, {Reason, Data}}.
+
+%% sendmsg/2,3,4: a message (iov, and addr and ctrl if any) as socket.erl
+%% sends it; its continuation takes what is left of the iov (or a map with it).
+-spec sendmsg(socket(), map()) -> term().
+sendmsg(Socket, Msg) ->
+    sendmsg(Socket, Msg, [], infinity).
+
+-spec sendmsg(socket(), term(), term()) -> term().
+sendmsg(Socket, Data, FlagsOrCont) when is_list(FlagsOrCont); is_tuple(FlagsOrCont) ->
+    sendmsg(Socket, Data, FlagsOrCont, infinity);
+sendmsg(Socket, Msg, Timeout) ->
+    sendmsg(Socket, Msg, [], Timeout).
+
+-spec sendmsg(socket(), term(), term(), term()) -> term().
+sendmsg(?S = Socket, RestData, ?SELECT_INFO(SelectTag, _) = Cont, Timeout) ->
+    case SelectTag of
+        {sendmsg, ContData} ->
+            case RestData of
+                #{iov := IOV} -> sendmsg_cont(Socket, IOV, ContData, Timeout);
+                IOV when is_list(IOV) -> sendmsg_cont(Socket, IOV, ContData, Timeout);
+                _ -> erlang:error(badarg, [Socket, RestData, Cont, Timeout])
+            end;
+        _ ->
+            {error, {invalid, Cont}}
+    end;
+sendmsg(?S = Socket, #{iov := IOV} = Msg, Flags, Timeout) when is_list(Flags) ->
+    case deadline(Timeout) of
+        invalid ->
+            erlang:error({invalid, {timeout, Timeout}});
+        nowait ->
+            Handle = make_ref(),
+            nowait_result(Handle, sendmsg, ?prim:sendmsg(Socket, Msg, Flags, Handle, IOV));
+        select_handle ->
+            nowait_result(Timeout, sendmsg, ?prim:sendmsg(Socket, Msg, Flags, Timeout, IOV));
+        Deadline ->
+            Handle = make_ref(),
+            deadline_result(Socket, IOV, Handle, Deadline, false, sendmsg,
+                            fun sendmsg_deadline/5,
+                            ?prim:sendmsg(Socket, Msg, Flags, Handle, IOV))
+    end;
+sendmsg(Socket, Msg, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, Msg, Flags, Timeout]).
+
+sendmsg_cont(Socket, IOV, Cont, Timeout) ->
+    case deadline(Timeout) of
+        invalid -> erlang:error({invalid, {timeout, Timeout}});
+        nowait -> sendmsg_nowait_cont(Socket, IOV, Cont, make_ref());
+        select_handle -> sendmsg_nowait_cont(Socket, IOV, Cont, Timeout);
+        Deadline -> sendmsg_deadline(Socket, IOV, Cont, Deadline, false)
+    end.
+
+sendmsg_nowait_cont(Socket, IOV, Cont, Handle) ->
+    nowait_result(Handle, sendmsg, ?prim:sendmsg(Socket, IOV, Cont, Handle)).
+
+sendmsg_deadline(Socket, IOV, Cont, Deadline, HasWritten) ->
+    Handle = make_ref(),
+    deadline_result(Socket, IOV, Handle, Deadline, HasWritten, sendmsg,
+                    fun sendmsg_deadline/5, ?prim:sendmsg(Socket, IOV, Cont, Handle)).
+
+%% sendfile/2..5: a raw file (or the continuation of a sendfile), as
+%% socket.erl sends it. The NIF reads the file through its prim_file
+%% resource; here the port program gets the file's descriptor (pyinet_fd).
+-spec sendfile(socket(), term()) -> term().
+sendfile(Socket, FileHandle) ->
+    sendfile(Socket, FileHandle, 0, 0, infinity).
+
+-spec sendfile(socket(), term(), term()) -> term().
+sendfile(Socket, FileHandle, Timeout) ->
+    sendfile(Socket, FileHandle, 0, 0, Timeout).
+
+-spec sendfile(socket(), term(), integer(), non_neg_integer()) -> term().
+sendfile(Socket, FileHandleOrCont, Offset, Count) ->
+    sendfile(Socket, FileHandleOrCont, Offset, Count, infinity).
+
+-spec sendfile(socket(), term(), integer(), non_neg_integer(), term()) -> term().
+sendfile(?S = Socket, FileHandleOrCont, Offset, Count, Timeout)
+  when is_integer(Offset), is_integer(Count), 0 =< Count ->
+    case FileHandleOrCont of
+        {file_descriptor, Module, _} = FileHandle when is_atom(Module) ->
+            try Module:internal_get_nif_resource(FileHandle) of
+                FRef -> sendfile_int(Socket, {FRef, Offset, Count}, Timeout)
+            catch
+                error:undef:Stack ->
+                    case Stack of
+                        [{Module, internal_get_nif_resource, Args, _} | _]
+                          when Args =:= 1; tl(Args) =:= [] ->
+                            erlang:error(badarg, [Socket, FileHandleOrCont, Offset, Count,
+                                                  Timeout]);
+                        _ ->
+                            erlang:raise(error, undef, Stack)
+                    end
+            end;
+        ?SELECT_INFO(SelectTag, _) = Cont ->
+            case SelectTag of
+                {sendfile, FRef} -> sendfile_int(Socket, {FRef, Offset, Count}, Timeout);
+                sendfile -> sendfile_int(Socket, {Offset, Count}, Timeout);
+                _ -> {error, {invalid, Cont}}
+            end;
+        _ ->
+            erlang:error(badarg, [Socket, FileHandleOrCont, Offset, Count, Timeout])
+    end;
+sendfile(Socket, FileHandleOrCont, Offset, Count, Timeout) ->
+    erlang:error(badarg, [Socket, FileHandleOrCont, Offset, Count, Timeout]).
+
+sendfile_int(Socket, State, Timeout) ->
+    case deadline(Timeout) of
+        invalid -> erlang:error({invalid, {timeout, Timeout}});
+        nowait -> sendfile_nowait(Socket, State, make_ref());
+        select_handle -> sendfile_nowait(Socket, State, Timeout);
+        Deadline -> sendfile_deadline(Socket, State, 0, Deadline)
+    end.
+
+prim_sendfile(Socket, {FRef, Offset, Count}, Handle) ->
+    ?prim:sendfile(Socket, FRef, Offset, Count, Handle);
+prim_sendfile(Socket, {Offset, Count}, Handle) ->
+    ?prim:sendfile(Socket, Offset, Count, Handle).
+
+sendfile_nowait(Socket, State, Handle) ->
+    case prim_sendfile(Socket, State, Handle) of
+        select ->
+            {FRef, _Offset, _Count} = State,
+            {select, ?SELECT_INFO({sendfile, FRef}, Handle)};
+        {select, BytesSent} ->
+            {select, {?SELECT_INFO(sendfile, Handle), BytesSent}};
+        Result ->
+            Result
+    end.
+
+sendfile_deadline(Socket, State, Sent0, Deadline) ->
+    Handle = make_ref(),
+    case prim_sendfile(Socket, State, Handle) of
+        select ->
+            case wait(Socket, Handle, timeout(Deadline)) of
+                select -> sendfile_deadline(Socket, State, Sent0, Deadline);
+                {abort, Reason} -> {error, Reason};
+                timeout -> _ = cancel(Socket, sendfile, Handle), {error, timeout}
+            end;
+        {select, BytesSent} ->
+            Sent1 = Sent0 + BytesSent,
+            case wait(Socket, Handle, timeout(Deadline)) of
+                select ->
+                    sendfile_deadline(Socket, sendfile_next(BytesSent, State), Sent1, Deadline);
+                {abort, Reason} ->
+                    {error, {Reason, Sent1}};
+                timeout ->
+                    _ = cancel(Socket, sendfile, Handle),
+                    {error, {timeout, Sent1}}
+            end;
+        {error, _} = Result when tuple_size(State) =:= 3 ->
+            Result;
+        {error, Reason} when tuple_size(State) =:= 2 ->
+            {error, {Reason, Sent0}};
+        {ok, BytesSent} ->
+            {ok, Sent0 + BytesSent}
+    end.
+
+sendfile_next(BytesSent, {_FRef, Offset, Count}) -> sendfile_next(BytesSent, Offset, Count);
+sendfile_next(BytesSent, {Offset, Count}) -> sendfile_next(BytesSent, Offset, Count).
+
+sendfile_next(BytesSent, Offset, Count) ->
+    {Offset + BytesSent,
+     if
+         Count =:= 0 -> 0;
+         BytesSent < Count -> Count - BytesSent
+     end}.
 
 to_binary(Data) ->
     try erlang:list_to_binary(Data)
@@ -594,6 +785,74 @@ recvfrom_deadline(Socket, BufSz, Flags, Deadline) ->
 recvfrom_result({ok, {_Source, _Data}} = Result) -> Result;
 recvfrom_result({error, _Reason} = Result) -> Result.
 
+%% recvmsg/1..5: one message with its control messages and flags; BufSz and
+%% CtrlSz 0 are the socket's {otp, rcvbuf} and {otp, rcvctrlbuf}.
+-spec recvmsg(socket()) -> term().
+recvmsg(Socket) ->
+    recvmsg(Socket, 0, 0, [], infinity).
+
+-spec recvmsg(socket(), term()) -> term().
+recvmsg(Socket, Flags) when is_list(Flags) -> recvmsg(Socket, 0, 0, Flags, infinity);
+recvmsg(Socket, Timeout) -> recvmsg(Socket, 0, 0, [], Timeout).
+
+-spec recvmsg(socket(), term(), term()) -> term().
+recvmsg(Socket, Flags, Timeout) when is_list(Flags) ->
+    recvmsg(Socket, 0, 0, Flags, Timeout);
+recvmsg(Socket, BufSz, CtrlSz) when is_integer(BufSz), is_integer(CtrlSz) ->
+    recvmsg(Socket, BufSz, CtrlSz, [], infinity);
+recvmsg(Socket, BufSz, CtrlSz) ->
+    %% OTP 26 added this clause (seen on 27); 25 had none (function_clause).
+    case list_to_integer(erlang:system_info(otp_release)) >= 26 of
+        true -> erlang:error(badarg, [Socket, BufSz, CtrlSz]);
+        false -> erlang:error(function_clause, [Socket, BufSz, CtrlSz])
+    end.
+
+-spec recvmsg(socket(), non_neg_integer(), non_neg_integer(), term()) -> term().
+recvmsg(Socket, BufSz, CtrlSz, Timeout) ->
+    recvmsg(Socket, BufSz, CtrlSz, [], Timeout).
+
+-spec recvmsg(socket(), non_neg_integer(), non_neg_integer(), list(), term()) -> term().
+recvmsg(?S = Socket, BufSz, CtrlSz, Flags, Timeout)
+  when is_integer(BufSz), 0 =< BufSz, is_integer(CtrlSz), 0 =< CtrlSz, is_list(Flags) ->
+    case deadline(Timeout) of
+        invalid -> erlang:error({invalid, {timeout, Timeout}});
+        nowait -> recvmsg_nowait(Socket, BufSz, CtrlSz, Flags, make_ref());
+        select_handle -> recvmsg_nowait(Socket, BufSz, CtrlSz, Flags, Timeout);
+        zero ->
+            case ?prim:recvmsg(Socket, BufSz, CtrlSz, Flags, zero) of
+                ok -> {error, timeout};                 % OTP 25's NIF
+                timeout -> {error, timeout};            % OTP 26+'s
+                Result -> recvmsg_result(Result)
+            end;
+        Deadline -> recvmsg_deadline(Socket, BufSz, CtrlSz, Flags, Deadline)
+    end;
+recvmsg(Socket, BufSz, CtrlSz, Flags, Timeout) ->
+    erlang:error(badarg, [Socket, BufSz, CtrlSz, Flags, Timeout]).
+
+recvmsg_nowait(Socket, BufSz, CtrlSz, Flags, Handle) ->
+    case ?prim:recvmsg(Socket, BufSz, CtrlSz, Flags, Handle) of
+        select -> {select, ?SELECT_INFO(recvmsg, Handle)};
+        Result -> recvmsg_result(Result)
+    end.
+
+recvmsg_deadline(Socket, BufSz, CtrlSz, Flags, Deadline) ->
+    Handle = make_ref(),
+    case ?prim:recvmsg(Socket, BufSz, CtrlSz, Flags, Handle) of
+        select ->
+            case wait(Socket, Handle, timeout(Deadline)) of
+                select -> recvmsg_deadline(Socket, BufSz, CtrlSz, Flags, Deadline);
+                {abort, Reason} -> {error, Reason};
+                timeout ->
+                    _ = cancel(Socket, recvmsg, Handle),
+                    {error, timeout}
+            end;
+        Result ->
+            recvmsg_result(Result)
+    end.
+
+recvmsg_result({ok, _Msg} = Result) -> Result;
+recvmsg_result({error, _Reason} = Result) -> Result.
+
 %%% Close, shutdown, options, addresses.
 
 -spec close(socket()) -> ok | {error, term()}.
@@ -640,6 +899,42 @@ sockname(Socket) -> erlang:error(badarg, [Socket]).
 -spec peername(socket()) -> {ok, map()} | {error, term()}.
 peername(?S = Socket) -> ?prim:peername(Socket);
 peername(Socket) -> erlang:error(badarg, [Socket]).
+
+%%% ioctl: the network device requests, made by the port program.
+
+-spec ioctl(socket(), atom()) -> {ok, term()} | {error, term()}.
+ioctl(?S = Socket, gifconf = GetRequest) ->
+    ?prim:ioctl(Socket, GetRequest, []);
+ioctl(Socket, GetRequest) ->
+    erlang:error(badarg, [Socket, GetRequest]).
+
+-spec ioctl(socket(), atom(), term()) -> {ok, term()} | {error, term()}.
+ioctl(?S = Socket, gifname = GetRequest, Index) when is_integer(Index) ->
+    ?prim:ioctl(Socket, GetRequest, [Index]);
+ioctl(?S = Socket, GetRequest, Name)
+  when is_list(Name),
+       (GetRequest =:= gifindex orelse GetRequest =:= gifaddr orelse
+        GetRequest =:= gifdstaddr orelse GetRequest =:= gifbrdaddr orelse
+        GetRequest =:= gifnetmask orelse GetRequest =:= gifmtu orelse
+        GetRequest =:= gifhwaddr orelse GetRequest =:= giftxqlen orelse
+        GetRequest =:= gifflags orelse GetRequest =:= gifmap) ->
+    ?prim:ioctl(Socket, GetRequest, [Name]);
+ioctl(Socket, GetRequest, Arg) ->
+    erlang:error(badarg, [Socket, GetRequest, Arg]).
+
+-spec ioctl(socket(), atom(), term(), term()) -> ok | {error, term()}.
+ioctl(?S = Socket, sifflags = SetRequest, Name, Flags) when is_list(Name), is_map(Flags) ->
+    ?prim:ioctl(Socket, SetRequest, [Name, Flags]);
+ioctl(?S = Socket, SetRequest, Name, Addr)
+  when is_list(Name), is_map(Addr),
+       (SetRequest =:= sifaddr orelse SetRequest =:= sifdstaddr orelse
+        SetRequest =:= sifbrdaddr orelse SetRequest =:= sifnetmask) ->
+    ?prim:ioctl(Socket, SetRequest, [Name, ?prim:enc_sockaddr(Addr)]);
+ioctl(?S = Socket, SetRequest, Name, N)
+  when is_list(Name), is_integer(N), (SetRequest =:= sifmtu orelse SetRequest =:= siftxqlen) ->
+    ?prim:ioctl(Socket, SetRequest, [Name, N]);
+ioctl(Socket, SetRequest, Arg1, Arg2) ->
+    erlang:error(badarg, [Socket, SetRequest, Arg1, Arg2]).
 
 %%% Cancel.
 
@@ -695,8 +990,8 @@ info() ->
                     num_pudp => Count(protocol, udp), num_sockets => length(Infos),
                     num_tdgrams => Count(type, dgram), num_tseqpkgs => Count(type, seqpacket),
                     num_tstreams => Count(type, stream)},
-      debug => false, iov_max => 1024, iow => false, socket_debug => false,
-      use_registry => true}.
+      debug => switch(debug, false), iov_max => 1024, iow => false,
+      socket_debug => switch(socket_debug, false), use_registry => switch(use_registry, true)}.
 
 -spec info(socket()) -> map().
 info(?S = Socket) -> ?prim:info(Socket);
@@ -708,7 +1003,8 @@ number_of() ->
 
 -spec which_sockets() -> [socket()].
 which_sockets() ->
-    [S || #{kind := socket, state := open, socket := S} <- pyinet:sockets()].
+    [S || #{kind := socket, state := open, socket := S, use_registry := true}
+              <- pyinet:sockets()].
 
 -spec which_sockets(term()) -> [socket()].
 which_sockets(Domain) when Domain =:= inet; Domain =:= inet6; Domain =:= local ->
@@ -730,6 +1026,8 @@ filter(Fun) ->
 %% A 'DOWN' message {'DOWN', MRef, socket, Socket, Info} when the socket closes.
 -spec monitor(socket()) -> reference().
 monitor(?S = Socket) ->
+    %% As socket:monitor/1: a monitored socket is in the registry.
+    _ = ?prim:setopt(Socket, {otp, use_registry}, true),
     pyinet_router:monitor_socket(?prim:router(Socket), Socket);
 monitor(Socket) ->
     erlang:error(badarg, [Socket]).
@@ -741,12 +1039,82 @@ cancel_monitor(MRef) when is_reference(MRef) ->
 cancel_monitor(MRef) ->
     erlang:error(badarg, [MRef]).
 
+%% The socket registry's monitor functions, over the monitors that
+%% pyinet_socket:monitor/1 made (the routers keep them).
+-spec number_of_monitors() -> non_neg_integer().
+number_of_monitors() ->
+    length(socket_monitors()).
+
+-spec number_of_monitors(pid()) -> non_neg_integer().
+number_of_monitors(Pid) when is_pid(Pid) ->
+    length([x || {_, _, P} <- socket_monitors(), P =:= Pid]).
+
+-spec which_monitors(pid() | socket()) -> [reference()].
+which_monitors(Pid) when is_pid(Pid) ->
+    [MRef || {_, MRef, P} <- socket_monitors(), P =:= Pid];
+which_monitors(?S = Socket) ->
+    [MRef || {S, MRef, _} <- socket_monitors(), S =:= Socket];
+which_monitors(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% The processes monitoring the socket, each once, sorted.
+-spec monitored_by(socket()) -> [pid()].
+monitored_by(?S = Socket) ->
+    lists:usort([P || {S, _, P} <- socket_monitors(), S =:= Socket]);
+monitored_by(Socket) ->
+    erlang:error(badarg, [Socket]).
+
+%% {Socket, MRef, Pid} of every monitor of a socket of this API.
+socket_monitors() ->
+    [M || {R, _} <- pyinet_pool:routers(),
+          {{'$socket', _}, _, _} = M <- pyinet_router:monitors(R)].
+
+%% plain, or compat for a socket that a compatibility layer (gen_tcp_socket,
+%% gen_udp_socket) owns, which sets {otp, meta}; badarg once closed.
+-spec which_socket_kind(socket()) -> plain | compat.
+which_socket_kind(?S = Socket) ->
+    case ?prim:getopt(Socket, {otp, meta}) of
+        {ok, undefined} -> plain;
+        {ok, _} -> compat;
+        {error, _} -> erlang:error(badarg, [Socket])
+    end;
+which_socket_kind(Socket) ->
+    erlang:error(badarg, [Socket]).
+
 -spec to_list(socket()) -> string().
 to_list({'$socket', {pyinet_socket, Router, _, Id}}) ->
     lists:flatten(io_lib:format("#Socket<pyinet~s.~w>",
                                 [string:trim(pid_to_list(Router), both, "<>"), Id]));
 to_list(Socket) ->
     erlang:error(badarg, [Socket]).
+
+%%% Debug features: the NIF's global switches, kept per port program.
+
+%% debug/1: the NIF's debug printouts, which the port program has no
+%% equivalent of: the switch is kept, and info/0 reports it.
+-spec debug(boolean()) -> ok.
+debug(D) when is_boolean(D) -> command(debug, D);
+debug(D) -> erlang:error(badarg, [D]).
+
+%% socket_debug/1: whether new sockets start with {otp, debug} set.
+-spec socket_debug(boolean()) -> ok.
+socket_debug(D) when is_boolean(D) -> command(socket_debug, D);
+socket_debug(D) -> erlang:error(badarg, [D]).
+
+%% use_registry/1: whether new sockets are in the registry (which_sockets).
+-spec use_registry(boolean()) -> ok.
+use_registry(D) when is_boolean(D) -> command(use_registry, D).
+
+%% The switch is the port programs' (each new socket there follows it) and
+%% this node's, which info/0 reports.
+command(Command, Value) ->
+    ok = pyinet:start(),
+    persistent_term:put({?MODULE, Command}, Value),
+    lists:foreach(fun({R, P}) -> pyinet_request:call(R, P, {sock_command, Command, Value}) end,
+                  pyinet_pool:routers()).
+
+switch(Command, Default) ->
+    persistent_term:get({?MODULE, Command}, Default).
 
 %% What the platform supports: the port program runs on this machine's kernel
 %% (or on the bridge node's), so socket's own answers are the ones to give.

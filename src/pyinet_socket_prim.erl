@@ -9,8 +9,9 @@
 -module(pyinet_socket_prim).
 
 %% API.
--export([open/4, bind/2, connect/3, connect/1, listen/2, accept/2,
-         send/4, sendto/4, sendto/5, recv/4, recvfrom/4, close/1, shutdown/2,
+-export([open/2, open/4, bind/2, bind/3, connect/3, connect/1, listen/2, accept/2,
+         send/4, sendto/4, sendto/5, sendmsg/4, sendmsg/5, sendfile/4, sendfile/5,
+         recv/4, recvfrom/4, recvmsg/5, ioctl/3, close/1, shutdown/2,
          setopt/3, getopt/2, setopt_native/3, getopt_native/3, sockname/1, peername/1, cancel/3, info/1,
          enc_sockaddr/1, router/1]).
 
@@ -23,6 +24,25 @@
 -define(NATIVE_DEFAULTS, #{family => 0, addr => <<>>}).
 
 %% API.
+
+%% prim_socket:open/2: a socket on a descriptor of this BEAM, handed to the
+%% port program first (pyinet_fd). A descriptor that cannot be handed over is
+%% one whose domain the NIF cannot find.
+-spec open(integer(), map()) -> {ok, pyinet_socket:socket()} | {error, term()}.
+open(FD, Opts) ->
+    case pyinet_pool:pick() of
+        {ok, {Router, Port}} ->
+            Name = case pyinet_fd:pass(Router, Port, FD) of
+                       {ok, N} -> N;
+                       {error, _} -> <<>>
+                   end,
+            case result(pyinet_request:call(Router, Port, {sock_open_fd, Name, FD, Opts})) of
+                {invalid, Reason} -> {error, {invalid, {options, Reason, Opts}}};
+                Result -> Result
+            end;
+        {error, _} = Error ->
+            Error
+    end.
 
 -spec open(term(), term(), term(), map()) -> {ok, pyinet_socket:socket()} | {error, term()}.
 open(Domain, Type, Protocol, Opts) ->
@@ -47,6 +67,22 @@ open(Domain, Type, Protocol, Opts) ->
 -spec bind(pyinet_socket:socket(), term()) -> ok | {error, term()}.
 bind(S, Addr) ->
     with_sockaddr(Addr, fun(EAddr) -> call(S, {sock_bind, id(S), EAddr}) end).
+
+%% prim_socket:bind/3: every address encoded first; one the NIF cannot use
+%% is named.
+-spec bind(pyinet_socket:socket(), [term()], add | remove) -> ok | {error, term()}.
+bind(S, Addrs, Action) ->
+    try [enc_sockaddr(A) || A <- Addrs] of
+        EAddrs ->
+            case call(S, {sock_bindx, id(S), EAddrs, Action}) of
+                {invalid, {sockaddr = Cause, N}} ->
+                    {error, {invalid, {Cause, lists:nth(N, Addrs)}}};
+                Result ->
+                    Result
+            end
+    catch throw:Reason ->
+            {error, Reason}
+    end.
 
 -spec connect(pyinet_socket:socket(), reference(), term()) -> term().
 connect(S, Ref, SockAddr) ->
@@ -91,6 +127,112 @@ sendto(S, Bin, To, Flags, Ref) ->
             {error, Reason}
     end.
 
+%% prim_socket:sendmsg/5, the first call: Msg's address encoded here (its
+%% control messages' levels by the port program, which answers
+%% {select, [Written,] EMsg, EFlags} with what it encoded, for the
+%% continuation {Msg, EMsg, EFlags} that socket.erl keeps).
+-spec sendmsg(pyinet_socket:socket(), map(), list(), reference(), list()) -> term().
+sendmsg(S, Msg, Flags, Ref, IOV) ->
+    try enc_msg(Msg) of
+        EMsg -> sendmsg_result(S, IOV, Msg, Ref, false,
+                               call(S, {sock_sendmsg, id(S), EMsg, Flags, Ref, IOV}))
+    catch throw:Reason ->
+            {error, Reason}
+    end.
+
+%% prim_socket:sendmsg/4: the continuation after a select.
+-spec sendmsg(pyinet_socket:socket(), list(), tuple(), reference()) -> term().
+sendmsg(S, RestIOV, {Msg, EMsg, EFlags}, Ref) ->
+    sendmsg_result(S, RestIOV, Msg, Ref, false,
+                   call(S, {sock_sendmsg, id(S), EMsg, EFlags, Ref, RestIOV})).
+
+%% prim_socket:sendmsg_result/6, with the continuation from the reply.
+sendmsg_result(S, IOV, Msg, Ref, HasWritten, Result) ->
+    case Result of
+        ok ->
+            ok;
+        {ok, Written} ->
+            {ok, rest_iov(Written, IOV)};
+        {invalid, Cause} ->
+            Reason = {invalid, sendmsg_invalid(IOV, Msg, Cause)},
+            case HasWritten of
+                true -> {error, {Reason, IOV}};
+                false -> {error, Reason}
+            end;
+        {iov, Written, EMsg, EFlags} ->
+            RestIOV = rest_iov(Written, IOV),
+            sendmsg_result(S, RestIOV, Msg, Ref, true,
+                           call(S, {sock_sendmsg, id(S), EMsg, EFlags, Ref, RestIOV}));
+        {select, EMsg, EFlags} when HasWritten ->
+            {select, IOV, {Msg, EMsg, EFlags}};
+        {select, EMsg, EFlags} ->
+            {select, {Msg, EMsg, EFlags}};
+        {select, Written, EMsg, EFlags} ->
+            {select, rest_iov(Written, IOV), {Msg, EMsg, EFlags}};
+        {error, Reason} when HasWritten ->
+            {error, {Reason, IOV}};
+        {error, _} = Error ->
+            Error
+    end.
+
+sendmsg_invalid(IOV, Msg, Cause) ->
+    if
+        Cause =:= addr; Cause =:= ctrl -> {msg, Cause, maps:with([Cause], Msg)};
+        Cause =:= iov -> {iov, invalid_iov(IOV, 0)}
+    end.
+
+rest_iov(0, []) -> [];
+rest_iov(Written, [B | IOV]) when Written >= byte_size(B) -> rest_iov(Written - byte_size(B), IOV);
+rest_iov(Written, [B | IOV]) ->
+    <<_:Written/binary, Rest/binary>> = B,
+    [Rest | IOV].
+
+invalid_iov([], N) -> {list, N};
+invalid_iov([H | IOV], N) when is_binary(H) -> invalid_iov(IOV, N + 1);
+invalid_iov([_ | _], N) -> {element_not_binary, N + 1};
+invalid_iov(_, N) -> {improper_list, N}.
+
+%% prim_socket:enc_msg/1: the address with its family's defaults.
+enc_msg(#{ctrl := []} = M) ->
+    enc_msg(maps:remove(ctrl, M));
+enc_msg(#{} = M) ->
+    maps:map(fun(addr, Addr) -> enc_sockaddr(Addr);
+                (_, V) -> V
+             end, M);
+enc_msg(M) ->
+    erlang:error({invalid, {msg, M}}).
+
+%% prim_socket:sendfile/5 (the first call, FRef the file's prim_file
+%% resource) and /4 (the continuation): the port program gets the file's
+%% descriptor (pyinet_fd), and a continuation uses it still.
+-spec sendfile(pyinet_socket:socket(), reference(), integer(), non_neg_integer(), reference()) ->
+          term().
+sendfile(S, FRef, Offset, Count, Ref) ->
+    Name = case file_fd(FRef) of
+               {ok, Fd} ->
+                   case pyinet_fd:pass(router(S), port(S), Fd) of
+                       {ok, N} -> N;
+                       {error, _} -> <<>>
+                   end;
+               error ->
+                   <<>>
+           end,
+    call(S, {sock_sendfile, id(S), Name, Offset, Count, Ref}).
+
+-spec sendfile(pyinet_socket:socket(), integer(), non_neg_integer(), reference()) -> term().
+sendfile(S, Offset, Count, Ref) ->
+    call(S, {sock_sendfile, id(S), undefined, Offset, Count, Ref}).
+
+%% The descriptor of the file whose prim_file resource is FRef (what the NIF
+%% dups with a dynamic call into prim_file's NIF): prim_file:get_handle/1 of
+%% a descriptor record around it, which must be this process's own.
+file_fd(FRef) ->
+    try pyinet_fd:file_descriptor({file_descriptor, prim_file,
+                                   #{handle => FRef, owner => self(), r_ahead_size => 0,
+                                     r_buffer => undefined}})
+    catch error:_ -> error
+    end.
+
 -spec recv(pyinet_socket:socket(), non_neg_integer(), list(), reference() | zero) -> term().
 recv(S, Length, Flags, Ref) ->
     call(S, {sock_recv, id(S), Length, Flags, Ref}).
@@ -98,6 +240,16 @@ recv(S, Length, Flags, Ref) ->
 -spec recvfrom(pyinet_socket:socket(), non_neg_integer(), list(), reference() | zero) -> term().
 recvfrom(S, Length, Flags, Ref) ->
     call(S, {sock_recvfrom, id(S), Length, Flags, Ref}).
+
+-spec recvmsg(pyinet_socket:socket(), non_neg_integer(), non_neg_integer(), list(),
+              reference() | zero) -> term().
+recvmsg(S, BufSz, CtrlSz, Flags, Ref) ->
+    call(S, {sock_recvmsg, id(S), BufSz, CtrlSz, Flags, Ref}).
+
+%% prim_socket:ioctl/2,3,4 (Args: the request's arguments).
+-spec ioctl(pyinet_socket:socket(), atom(), list()) -> term().
+ioctl(S, Request, Args) ->
+    call(S, {sock_ioctl, id(S), Request, Args}).
 
 -spec close(pyinet_socket:socket()) -> ok | {error, term()}.
 close(S) ->
@@ -192,6 +344,8 @@ enc_sockaddr(SockAddr) ->
 %% Internal.
 
 id(?SOCKET(_, _, Id)) -> Id.
+
+port(?SOCKET(_, Port, _)) -> Port.
 
 call(?SOCKET(Router, Port, _), Request) ->
     result(pyinet_request:call(Router, Port, Request)).

@@ -17,6 +17,12 @@
          connect/3, connect/4, listen/2, accept/1, accept/2, send/2, send/3, recv/2, recv/3,
          unrecv/2, shutdown/2, close/1, controlling_process/2, fdopen/2]).
 
+%% file:sendfile/2,5 on a socket of this module.
+-export([sendfile/4]).
+
+%% listen/2 and fdopen/2 of a given family (pyinet_takeover's inet6_tcp).
+-export([listen_as/3, fdopen_as/3]).
+
 %% inet dispatch for module sockets.
 -export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
          monitor/1, cancel_monitor/1, info/1, socket_to_list/1]).
@@ -92,53 +98,60 @@ do_connect(Family, Address, Port, Opts, Timeout) ->
     case pyinet_inet_opts:connect_options(Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #connect_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            %% {fd, N} names a descriptor of the BEAM, which the port program
-            %% cannot use.
-            {error, enotsup};
         {ok, #connect_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_address(Family, Address) orelse exit(badarg),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
             %% inet_tcp and inet6_tcp take {ifaddr, SockAddrMap} only when
             %% connecting to a sockaddr map (connect/3), as their guards do.
             is_map(BAddr) andalso not is_map(Address) andalso exit(badarg),
-            with_router(fun(Router, RPort) ->
-                                pyinet_request:call(
-                                  Router, RPort,
-                                  {tcp_connect, Family, Address, Port, bind_addr(BAddr),
-                                   BPort, SockOpts, Timeout})
-                        end);
+            open(Fd, BAddr, BPort, SockOpts0,
+                 fun(SockOpts) ->
+                         {tcp_connect, Family, Address, Port, bind_addr(BAddr), BPort, SockOpts,
+                          Timeout}
+                 end);
         {ok, _} ->
             exit(badarg)
     end.
 
 -spec listen(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 listen(Port, Opts) when is_list(Opts) ->
-    Family = listen_family(Opts),
+    listen_as(listen_family(Opts), Port, Opts).
+
+%% As the family's own module (inet_tcp, inet6_tcp) listens.
+-spec listen_as(inet | inet6 | local, inet:port_number(), [term()]) ->
+          {ok, socket()} | {error, term()}.
+listen_as(Family, Port, Opts) when is_list(Opts) ->
     case pyinet_inet_opts:listen_options([{port, Port} | Opts], options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #listen_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            {error, enotsup};
         {ok, #listen_opts{backlog = Backlog}} when not is_integer(Backlog) ->
             %% prim_inet:listen/2 has no clause for it.
             error(function_clause);
         {ok, #listen_opts{ifaddr = BAddr, port = BPort, opts = SockOpts0, backlog = Backlog,
                           fd = Fd}}
           when ?port(BPort) ->
-            SockOpts = pyinet_inet_opts:open_options(Fd, SockOpts0),
             valid_bind_address(Family, BAddr) orelse exit(badarg),
-            with_router(fun(Router, RPort) ->
-                                pyinet_request:call(
-                                  Router, RPort,
-                                  {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog,
-                                   SockOpts})
-                        end);
+            open(Fd, BAddr, BPort, SockOpts0,
+                 fun(SockOpts) ->
+                         {tcp_listen, Family, bind_addr(BAddr), BPort, Backlog, SockOpts}
+                 end);
         {ok, _} ->
             exit(badarg)
     end.
+
+%% A new socket: Request(SockOpts) to a port program of the pool, with the
+%% options as it takes them (pyinet_inet_opts:open_options/6).
+open(Fd, BAddr, BPort, SockOpts0, Request) ->
+    with_router(fun(Router, RPort) ->
+                        case pyinet_inet_opts:open_options(Router, RPort, Fd, BAddr, BPort,
+                                                           SockOpts0) of
+                            {ok, SockOpts} ->
+                                pyinet_request:call(Router, RPort, Request(SockOpts));
+                            Error ->
+                                Error
+                        end
+                end).
 
 listen_family(Opts) ->
     pyinet_inet_opts:option_family(Opts, inet).
@@ -236,6 +249,38 @@ mark_active(_Router, _Port, _Id) ->
 
 send(S, Data, _Opts) ->
     send(S, Data).
+
+%% file:sendfile/5 calls this for a module socket (with no headers or
+%% trailers): prim_file:sendfile/8 and prim_inet:sendfile/4 for a port, in
+%% their order. Only the owner may; the file is a raw one, whose descriptor is
+%% handed to the port program (pyinet_fd), which sends it with os.sendfile
+%% after what is queued (bridge/tcp/sendfile.py).
+-spec sendfile(socket(), term(), integer(), integer()) ->
+          {ok, non_neg_integer()} | {error, term()}.
+sendfile(?SOCKET(R, P, Id), File, Offset, Length) when is_integer(Offset), is_integer(Length) ->
+    case pyinet_fd:file_descriptor(File) of
+        {ok, Fd} ->
+            case pyinet_inet:owner(R, P, Id) of
+                {ok, Owner} when Owner =:= self() -> sendfile_1(R, P, Id, Fd, Offset, Length);
+                {ok, _} -> {error, not_owner};
+                _ -> {error, einval}
+            end;
+        error ->
+            {error, badarg}
+    end;
+sendfile(_S, _File, _Offset, _Length) ->
+    {error, badarg}.
+
+sendfile_1(R, P, Id, Fd, Offset, 0) ->
+    sendfile_1(R, P, Id, Fd, Offset, (1 bsl 63) - 1);
+sendfile_1(_R, _P, _Id, _Fd, Offset, Length)
+  when Offset < 0; Offset > (1 bsl 63) - 1; Length < 0; Length > (1 bsl 63) - 1 ->
+    {error, einval};
+sendfile_1(R, P, Id, Fd, Offset, Length) ->
+    case pyinet_fd:pass(R, P, Fd) of
+        {ok, Name} -> pyinet_request:call(R, P, {tcp_sendfile, Id, Name, Offset, Length});
+        Error -> Error
+    end.
 
 -spec recv(socket(), non_neg_integer()) -> {ok, term()} | {error, term()}.
 recv(S, Length) ->
@@ -348,9 +393,22 @@ sync_input(S, Owner, Flag) ->
             Flag
     end.
 
--spec fdopen(integer(), [term()]) -> {error, enotsup}.
-fdopen(_Fd, _Opts) ->
-    {error, enotsup}.
+%% inet_tcp:fdopen/2: a socket on a descriptor of this BEAM (handed to the
+%% port program, pyinet_fd), set up with Opts as inet:setopts/2 takes them.
+%% gen_tcp has dropped inet and inet6 from Opts, so the family is inet_tcp's
+%% (fdopen_as/3 for another).
+-spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen(Fd, Opts) ->
+    fdopen_as(inet, Fd, Opts).
+
+-spec fdopen_as(inet | inet6, integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+    case pyinet_inet_opts:setopts(Opts) of
+        {ok, SockOpts} ->
+            pyinet_fd:call(Fd, fun(Name) -> {tcp_fdopen, Family, [{fd, Name} | SockOpts]} end);
+        Error ->
+            Error
+    end.
 
 %%% inet.
 

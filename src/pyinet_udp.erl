@@ -28,9 +28,7 @@
 %% - a connected socket with recvtos, recvttl or recvtclass makes inet_drv read
 %%   an uninitialised msghdr (it has crashed the emulator here); here its
 %%   datagrams come with [] as their ancillary data, which is what OTP shows
-%%   when it does not crash;
-%% - {fd, N} is {error, enotsup}: the port program cannot use a descriptor of
-%%   the BEAM's process.
+%%   when it does not crash.
 %% And gen_udp:connect/2 (a sockaddr map) takes ports only, so it cannot reach
 %% this module; pyinet_udp:connect/2 is there to be called directly.
 -module(pyinet_udp).
@@ -39,6 +37,9 @@
 -export([getserv/1, getaddr/1, getaddr/2, translate_ip/1, family/0,
          open/1, open/2, send/2, send/3, send/4, send/5, recv/2, recv/3, connect/2, connect/3,
          close/1, controlling_process/2, fdopen/2]).
+
+%% open/2 and fdopen/2 of a given family (pyinet_takeover's inet6_udp).
+-export([open_as/3, fdopen_as/3]).
 
 %% inet dispatch for module sockets.
 -export([setopts/2, getopts/2, sockname/1, peername/1, socknames/1, getstat/2,
@@ -87,7 +88,11 @@ open(Port) ->
 
 -spec open(inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
 open(Port, Opts) ->
-    Family = pyinet_inet_opts:option_family(Opts, inet),
+    open_as(pyinet_inet_opts:option_family(Opts, inet), Port, Opts).
+
+%% As the family's own module (inet_udp, inet6_udp, local_udp) opens.
+-spec open_as(family(), inet:port_number(), [term()]) -> {ok, socket()} | {error, term()}.
+open_as(Family, Port, Opts) ->
     %% local_udp:getserv/1 and open/2 take port 0 only.
     Family =:= local andalso Port =/= 0 andalso error(function_clause),
     Prefix = case Family =:= inet andalso inet_udp_asks_recbuf() of
@@ -97,10 +102,12 @@ open(Port, Opts) ->
     case inet:udp_options(Prefix ++ Opts, options_module(Family)) of
         {error, Reason} ->
             exit(Reason);
-        {ok, #udp_opts{fd = Fd}} when is_integer(Fd), Fd =/= -1 ->
-            %% {fd, N} names a descriptor of the BEAM's process, which the
-            %% port program cannot use.
-            {error, enotsup};
+        {ok, #udp_opts{fd = Fd, ifaddr = BAddr, port = BPort} = UdpOpts}
+          when is_integer(Fd), Fd >= 0 ->
+            %% A descriptor of this BEAM, handed to the port program
+            %% (pyinet_fd): inet:open_fd/8 binds it only when told where.
+            valid_bind(Family, BAddr, BPort) orelse exit(badarg),
+            open_bound(Family, UdpOpts);
         {ok, #udp_opts{ifaddr = BAddr, port = -1} = UdpOpts}
           when Family =/= local, not is_map(BAddr) ->
             %% Port -1: a random port, where this kernel has them (see
@@ -115,10 +122,14 @@ open(Port, Opts) ->
 
 open_bound(Family, #udp_opts{ifaddr = BAddr, port = BPort, opts = SockOpts, fd = Fd}) ->
     with_router(fun(Router, RPort) ->
-                        pyinet_request:call(
-                          Router, RPort,
-                          {udp_open, Family, BAddr, BPort,
-                           pyinet_inet_opts:open_options(Fd, SockOpts)})
+                        case pyinet_inet_opts:open_options(Router, RPort, Fd, BAddr, BPort,
+                                                           SockOpts) of
+                            {ok, Opts} ->
+                                pyinet_request:call(Router, RPort,
+                                                    {udp_open, Family, BAddr, BPort, Opts});
+                            Error ->
+                                Error
+                        end
                 end).
 
 %% inet:bind_random/2: three random ports, then whatever port the OS gives.
@@ -409,9 +420,47 @@ close(?SOCKET(R, P, Id, _) = S) ->
 controlling_process(?SOCKET(R, P, Id, _) = S, NewOwner) when is_pid(NewOwner) ->
     pyinet_inet:udp_controlling_process(S, R, P, Id, NewOwner).
 
--spec fdopen(integer(), [term()]) -> {error, enotsup}.
-fdopen(_Fd, _Opts) ->
-    {error, enotsup}.
+%% inet_udp:fdopen/2: a socket on a descriptor of this BEAM with Opts (and
+%% inet_udp's 8 KiB recbuf before them) as inet:setopts/2 takes them, unbound
+%% as given. gen_udp has dropped inet and inet6 from Opts: the family is
+%% inet_udp's.
+-spec fdopen(integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen(Fd, Opts) ->
+    fdopen_as(inet, Fd, Opts).
+
+%% inet6_udp:fdopen/2 takes Opts as they are.
+-spec fdopen_as(inet | inet6, integer(), [term()]) -> {ok, socket()} | {error, term()}.
+fdopen_as(Family, Fd, Opts) when is_integer(Fd), Fd >= 0, is_list(Opts) ->
+    SetOpts = case Family =:= inet andalso inet_udp_asks_recbuf() of
+                  true -> uniquify([{recbuf, ?RECBUF} | Opts]);
+                  false when Family =:= inet -> uniquify(Opts);
+                  false -> Opts
+              end,
+    case pyinet_inet_opts:setopts(SetOpts) of
+        {ok, SockOpts} ->
+            pyinet_fd:call(Fd, fun(Name) ->
+                                       {udp_open, Family, undefined, 0, [{fd, Name} | SockOpts]}
+                               end);
+        Error ->
+            Error
+    end.
+
+%% inet_udp's optuniquify/1: the last of each option, in the order of the list.
+uniquify(Opts) ->
+    uniquify(lists:reverse(Opts), []).
+
+uniquify([], Seen) ->
+    Seen;
+uniquify([Opt | Rest], Seen) ->
+    case lists:any(fun(S) -> same_option(S, Opt) end, Seen) of
+        true -> uniquify(Rest, Seen);
+        false -> uniquify(Rest, [Opt | Seen])
+    end.
+
+same_option(A, B) when is_tuple(A), is_tuple(B), tuple_size(A) =:= tuple_size(B) ->
+    element(1, A) =:= element(1, B);
+same_option(A, A) -> true;
+same_option(_, _) -> false.
 
 %%% inet.
 

@@ -1,4 +1,6 @@
-"""Sockets created inside another network namespace: the `{netns, Path}` option.
+"""The socket of a new inet_drv port: created inside another network namespace
+(the `{netns, Path}` option), with another protocol (`{protocol, mptcp}`), or
+passed by the BEAM (`{fd, N}`, through passfd.py).
 
 As inet_drv does it (HAVE_SETNS in open_new_socket): enter the namespace named by
 the file, create the socket, go back. The socket stays in that namespace for life.
@@ -12,6 +14,8 @@ import contextlib
 import ctypes
 import os
 import socket
+
+from . import passfd
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -60,11 +64,22 @@ def open_socket(family: int, type_: int, options: list):
     """inet:open's first step for an inet_drv socket: a new socket, in the
     network namespace that a leading `{netns, Path}` option names, with the
     protocol a `{protocol, mptcp}` after it names (the Erlang side puts them
-    first, where prim_inet:open takes them). Returns the socket, the namespace
-    (or None) and the other options; RequestError for a bad value or the errno
-    of a failed open."""
+    first, where prim_inet:open takes them); or, for a leading `{fd, Name}`,
+    the descriptor the BEAM passed through the receiver Name (passfd.py), as
+    prim_inet:fdopen takes the socket it is given. Returns the socket, the
+    namespace (or None), the other options and whether the socket was passed
+    (inet:open_fd binds it only when told where); RequestError for a bad value
+    or the errno of a failed open."""
     from .errors import RequestError, oserror_atom
     from .etf.terms import atom
+    passed, options = _leading(options, "fd")
+    if passed is not None:
+        fd = passfd.take(passed)
+        try:
+            return socket.socket(fileno=fd), None, options, True
+        except OSError as exc:
+            os.close(fd)
+            raise RequestError(oserror_atom(exc)) from None
     netns, options = _leading(options, "netns")
     if netns is not None:
         if not isinstance(netns, (bytes, bytearray, memoryview)):
@@ -83,7 +98,7 @@ def open_socket(family: int, type_: int, options: list):
             sock = socket.socket(family, type_, proto)
     except OSError as exc:
         raise RequestError(oserror_atom(exc)) from None
-    return sock, netns, options
+    return sock, netns, options, False
 
 
 @contextlib.contextmanager

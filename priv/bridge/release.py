@@ -208,6 +208,15 @@ class Release:
         return self.otp >= 26
 
     @property
+    def sendfile_error_leaves_send_closed(self) -> bool:
+        """After a sendfile that failed (the peer gone), the next send says
+        `closed`, as after a send that failed with nobody waiting for it
+        (TCP_ADDF_DELAYED_CLOSE_SEND); OTP 25 said `enotconn` there, as after
+        a failed send whose caller waited. A second sendfile says enotconn
+        on both. Seen on 27 (pyinet_conformance_sendfile:gen_tcp_peer_closed)."""
+        return self.otp >= 26
+
+    @property
     def send_monitors_port(self) -> bool:
         """prim_inet:send/3 monitors the port before the command, so a sender
         blocked on a port that closes gets `{error, closed}` at once; OTP 25

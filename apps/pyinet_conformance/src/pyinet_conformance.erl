@@ -185,7 +185,10 @@ main() ->
 main(#{} = Options) ->
     main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
           pyinet_conformance_tcp_otp, pyinet_conformance_udp, pyinet_conformance_socket,
-          pyinet_conformance_socket_dgram, pyinet_conformance_fault], Options);
+          pyinet_conformance_socket_dgram, pyinet_conformance_socket_msg,
+          pyinet_conformance_socket_admin, pyinet_conformance_fd,
+          pyinet_conformance_sendfile, pyinet_conformance_info,
+          pyinet_conformance_fault], Options);
 main(Args) ->
     main(Args, #{}).
 

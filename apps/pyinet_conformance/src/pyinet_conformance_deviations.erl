@@ -27,16 +27,7 @@ release(_) ->
     [].
 
 every_release() ->
-    [{{pyinet_conformance_tcp, fd_option},
-      "{fd, N} names a descriptor of the BEAM's own process, which the port program "
-      "(another process) cannot use: pyinet returns {error, enotsup}"},
-     {{pyinet_conformance_udp, fd_option},
-      "{fd, N} names a descriptor of the BEAM's own process, which the port program "
-      "(another process) cannot use: pyinet returns {error, enotsup}"},
-     {{pyinet_conformance_socket, open_fd},
-      "socket:open(FD) names a descriptor of the BEAM's own process, which the port "
-      "program (another process) cannot use: pyinet_socket returns {error, enotsup}"},
-     {{pyinet_conformance_udp, connect_sockaddr_map},
+    [{{pyinet_conformance_udp, connect_sockaddr_map},
       "gen_udp:connect/2 with a sockaddr map reaches a socket's module only for a "
       "port (gen_udp.erl, OTP 25.2.3 line 355, 27 line 598, 29 line 600: "
       "`connect(S, SockAddr) when is_port(S) andalso is_map(SockAddr)`, no clause "
@@ -44,10 +35,12 @@ every_release() ->
       "pyinet_udp:connect/2 takes the map and connects as inet_udp:connect/2 does"},
      {{pyinet_conformance_udp, local_recv_binary},
       "a passive recv in binary mode on a Unix domain socket crashes in OTP 25.2.3 "
-      "(function_clause in prim_inet:split/3: get_addr/2 wants a list after the sender's "
-      "path, and the driver puts the datagram there as a binary); pyinet returns "
-      "{ok, {{local, Path}, 0, Data}}, what the same recv gives in list mode and what "
-      "the active message says"}].
+      "(function_clause in prim_inet:split/3, prim_inet.erl line 2773: "
+      "`split(0, L, R) when is_list(L)`; get_addr/2 splits the sender's path off what "
+      "follows it, and the driver puts the datagram there as a binary; OTP 27's line "
+      "2802 takes a binary too); pyinet returns {ok, {{local, Path}, 0, Data}}, what "
+      "the same recv gives in list mode, what the active message says and what OTP 27 "
+      "returns"}].
 
 %% The gen_sctp scenarios on pyinet's userland SCTP (usrsctp over UDP,
 %% {sctp_backend, userland}) against native gen_sctp on kernel SCTP: what

@@ -14,7 +14,7 @@
 
 %% Scenarios.
 -export([manual_example/1, manual_example_44404/1,
-         open_forms/1, open_errors/1, open_fd/1, open_bad_args/1,
+         open_forms/1, open_errors/1, open_bad_args/1,
          bind_forms/1, bind_errors/1, bind_in_use/1, bind_reuseaddr/1, bind_closed/1,
          sockname_unbound/1, peername_unconnected/1,
          connect_refused/1, connect_nowait/1, connect_nowait_refused/1, connect_handle/1,
@@ -189,14 +189,6 @@ open_errors(B) ->
     r(M:open(inet, stream, 9999)),
     t(fun() -> M:open(inet, dgram, "x") end),
     t(fun() -> M:open(inet, dgram, udp, not_a_map) end).
-
-%% A descriptor number names one of the BEAM's own files: documented deviation.
-open_fd(B) ->
-    M = sock(B),
-    {ok, S} = M:open(inet, dgram),
-    {ok, FD} = M:getopt(S, {otp, fd}),
-    r(element(1, M:open(FD))),
-    r(M:close(S)).
 
 open_bad_args(B) ->
     M = sock(B),

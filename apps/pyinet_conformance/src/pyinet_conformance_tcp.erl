@@ -9,7 +9,7 @@
 %% Scenarios.
 -export([connect_accept_send_recv/1, connect_refused/1, connect_nxdomain/1,
          connect_bad_option/1, connect_bad_port/1, listen_bad_option/1,
-         connect_sockaddr_map/1, connect_ipv6/1, connect_localhost/1,
+         connect_sockaddr_map/1, connect_ipv6/1, connect_ipv6_inferred/1, connect_localhost/1,
          recv_closed_local/1, send_closed_local/1, accept_closed_local/1,
          controlling_process_closed_local/1, setopts_closed_local/1, peername_closed_local/1,
          port_closed_local/1, close_twice/1,
@@ -28,8 +28,7 @@
          setopts_not_list/1, sockname_peername/1, getstat_counts/1,
          list_mode/1, header_option/1, deliver_port/1, exit_on_close_false_send/1,
          monitor_close/1, monitor_closed/1, peer_reset_passive/1, peer_reset_active/1,
-         peer_reset_show_econnreset_passive/1, netns_listen_connect/1, netns_missing/1,
-         fd_option/1]).
+         peer_reset_show_econnreset_passive/1, netns_listen_connect/1, netns_missing/1]).
 
 -import(pyinet_conformance, [r/1, r/2, t/1, msgs/0, msgs/1, opts/2, sleep/1, spawn_proc/2,
                              known_port/1]).
@@ -114,6 +113,22 @@ connect_ipv6(B) ->
     r(gen_tcp:send(C, <<"six">>)),
     r(gen_tcp:recv(A, 3, 1000)),
     r(inet:peername(C)),
+    [gen_tcp:close(S) || S <- [C, A, L]].
+
+%% IPv6 from the address alone: {ifaddr, IPv6} to listen and {ip, IPv6} to
+%% connect from, no inet6.
+connect_ipv6_inferred(B) ->
+    {ok, L} = r(gen_tcp:listen(0, opts(B, [binary, {active, false},
+                                           {ifaddr, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
+    {ok, P} = inet:port(L),
+    known_port(P),
+    r(inet:sockname(L)),
+    {ok, C} = r(gen_tcp:connect({0, 0, 0, 0, 0, 0, 0, 1}, P,
+                                opts(B, [binary, {active, false}, {ip, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
+    {ok, A} = r(gen_tcp:accept(L, 1000)),
+    r(gen_tcp:send(C, <<"six">>)),
+    r(gen_tcp:recv(A, 3, 1000)),
+    r(gen_tcp:connect({127, 0, 0, 1}, P, opts(B, [{ip, {0, 0, 0, 0, 0, 0, 0, 1}}]))),
     [gen_tcp:close(S) || S <- [C, A, L]].
 
 connect_localhost(B) ->
@@ -634,10 +649,3 @@ test_netns() ->
         false -> os:cmd("ip netns add pyinet_conformance 2>/dev/null")
     end,
     Path.
-
-%% {fd, N}: a descriptor of the BEAM's process (documented deviation).
-fd_option(B) ->
-    {ok, L} = gen_tcp:listen(0, [binary]),
-    {ok, Fd} = inet:getfd(L),
-    r(gen_tcp:listen(0, opts(B, [{fd, Fd}]))),
-    gen_tcp:close(L).

@@ -5,6 +5,7 @@
 -module(pyinet_conformance_tcp_otp).
 
 -export([scenarios/0]).
+-export([link_local6/0]).
 
 %% Scenarios.
 -export([listen_ifaddr_sockaddr/1, listen_ifaddr_sockaddr_port/1,
@@ -96,6 +97,8 @@ connect_link_local_scope_id(B) ->
             [gen_tcp:close(S) || S <- [C, A, L]]
     end.
 
+%% A link-local IPv6 address of this machine (a sockaddr map, port 0), or
+%% undefined.
 link_local6() ->
     case net:getifaddrs(#{family => inet6}) of
         {ok, Ifs} ->

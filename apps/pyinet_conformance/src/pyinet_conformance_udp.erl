@@ -15,8 +15,9 @@
          open_getopts_local/1, open_bad_options/1, open_bad_port/1, open_service_name/1,
          open_in_use/1, open_reuseaddr/1, open_addr_not_avail/1, open_ip_loopback/1,
          open_ifaddr/1, open_ifaddr_map/1, open_active_zero/1, open_family_mismatch/1,
-         netns_open/1, netns_missing/1, fd_option/1,
+         netns_open/1, netns_missing/1,
          ipv6_send_recv/1, ipv6_any_mapped/1, ipv6_send_forms/1, ipv6_v6only/1,
+         ipv6_inferred/1, ipv6_link_local/1,
          family_atoms/1,
          local_send_recv/1, local_recv_binary/1, local_unnamed_sender/1, local_autobind/1,
          local_abstract/1, local_connect/1,
@@ -226,16 +227,6 @@ test_netns() ->
     Path.
 
 %% {fd, N}: a descriptor of the BEAM's process (documented deviation).
-fd_option(B) ->
-    %% Passive, so that the two ports on one descriptor do not both select it.
-    {ok, S} = gen_udp:open(0, [binary, {active, false}]),
-    {ok, Fd} = inet:getfd(S),
-    case r(gen_udp:open(0, udp_opts(B, [{fd, Fd}, {active, false}]))) of
-        {ok, Dup} -> erlang:port_close(Dup);
-        _ -> ok
-    end,
-    gen_udp:close(S).
-
 %%% IPv6.
 
 ipv6_send_recv(B) ->
@@ -270,6 +261,36 @@ ipv6_send_forms(B) ->
     t(fun() -> gen_udp:send(C, #{family => inet, addr => ?LO, port => PA}, <<"v4 map">>) end),
     [r(gen_udp:recv(A, 0, 100)) || _ <- lists:seq(1, 6)],
     [gen_udp:close(X) || X <- [A, C]].
+
+%% IPv6 from the address alone: an 8-tuple in {ip, _} or {ifaddr, _} (or a
+%% sockaddr map) and no inet6.
+ipv6_inferred(B) ->
+    {A, PA} = open(B, [{ifaddr, ?LO6}, binary, {active, false}]),
+    r(inet:sockname(A)),
+    {C, _} = open(B, [{ifaddr, #{family => inet6, addr => ?LO6, port => 0}}, binary]),
+    r(inet:sockname(C) =:= {ok, {?LO6, element(2, element(2, inet:sockname(C)))}}),
+    r(gen_udp:send(C, ?LO6, PA, <<"inferred">>)),
+    {ok, {_, _, Data}} = gen_udp:recv(A, 0, 1000),
+    r(Data),
+    r(gen_udp:send(C, ?LO, PA, <<"v4 from v6">>)),
+    [gen_udp:close(X) || X <- [A, C]].
+
+%% A link-local address needs its scope_id, which only a sockaddr map carries.
+ipv6_link_local(B) ->
+    case pyinet_conformance_tcp_otp:link_local6() of
+        undefined ->
+            r(no_link_local_address);
+        SA ->
+            {A, PA} = open(B, [{ifaddr, SA}, binary, {active, false}]),
+            {C, PC} = open(B, [{ifaddr, SA}, binary, {active, false}]),
+            r(gen_udp:send(C, SA#{port => PA}, <<"link-local">>)),
+            {ok, {From, FromPort, Data}} = gen_udp:recv(A, 0, 1000),
+            r({From =:= maps:get(addr, SA), FromPort =:= PC, Data}),
+            r(gen_udp:send(A, SA#{port => PC}, [], <<"back">>)),
+            {ok, {_, _, Back}} = gen_udp:recv(C, 0, 1000),
+            r(Back),
+            [gen_udp:close(X) || X <- [A, C]]
+    end.
 
 ipv6_v6only(B) ->
     {A, PA} = open(B, [{ip, {0, 0, 0, 0, 0, 0, 0, 0}}, {ipv6_v6only, true}, binary,

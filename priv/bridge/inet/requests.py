@@ -52,6 +52,16 @@ def inet_getstatus(program, call, sock: InetSocket):
     return (OK, sock.status())
 
 
+@request("inet_port_info", inet_socket_einval)
+def inet_port_info(program, call, sock: InetSocket):
+    """What inet:info/1 takes from erlang:port_info/1 that is the socket's
+    (input, output, monitors) and the number of sends; the client adds the
+    owner as links, and memory (PROTOCOL.md)."""
+    return (OK, [(atom("input"), 0), (atom("output"), sock.commanded),
+                 (atom("commands"), sock.commands),
+                 (atom("monitors"), [(atom("process"), p) for p in sock.port_monitors()])])
+
+
 @request("inet_owner", inet_socket_einval)
 def inet_owner(program, call, sock: InetSocket):
     return (OK, sock.owner)

@@ -87,6 +87,13 @@ class InetSocket:
         self.owner = owner
         self.opts = opts
         self.stats = Stats()
+        # What erlang:port_info/2 would count as written to the port
+        # (`output`, which inet:info/1 shows): the data of every send that
+        # reached it, with prim_inet's own encoding around a datagram's; and
+        # how many sends, to each of which prim_inet adds a reply reference
+        # from OTP 26 on (the client adds its size: pyinet_inet:info/4).
+        self.commanded = 0
+        self.commands = 0
         program.register(self)
         program.owner_changed(self)
         if program.faults.watching:
@@ -258,6 +265,16 @@ class InetSocket:
         prim_inet:getstatus/1 names them; a socket closed under its handle has
         none."""
         return [OPEN] if self.sock is not None else []
+
+    def port_command(self, size: int) -> None:
+        """A send that reached the port: `size` bytes written to it."""
+        self.commanded += size
+        self.commands += 1
+
+    def port_monitors(self) -> list:
+        """The processes the port would monitor (erlang:port_info(P, monitors)):
+        inet_drv monitors the processes waiting in accept, nobody else."""
+        return []
 
     def getstat(self, names: list) -> list:
         out = []

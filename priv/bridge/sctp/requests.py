@@ -172,7 +172,14 @@ def sctp_sendmsg(program, call, s, sri, data):
         packed = st.pack_sndrcvinfo(sri)
     except st.StructError:
         fail()
+    s.port_command(_SNDRCVINFO_COMMAND + len(data))
     return s.sendmsg(packed, data)
+
+
+# prim_inet:sendmsg/3 puts the #sctp_sndrcvinfo{} before the data as
+# enc_value(set, sctp_default_send_param, _) writes it: stream, flags (16 bits
+# each), ppid, context, timetolive, assoc_id (32); port_info counts it in output.
+_SNDRCVINFO_COMMAND = 20
 
 
 @request("sctp_send", sctp_socket, uint32, non_neg_int, binary)
@@ -185,6 +192,7 @@ def sctp_send(program, call, s, assoc_id, stream, data):
     else:
         _, _, flags, ppid, context, ttl, _, _, _ = defaults
         sri = st.SNDRCVINFO.pack(stream & 0xFFFF, 0, flags, ppid, context, ttl, 0, 0, assoc_id)
+    s.port_command(_SNDRCVINFO_COMMAND + len(data))
     return s.sendmsg(sri, data)
 
 

@@ -33,6 +33,7 @@ code work unchanged, with our own inner term where OTP has a NIF resource.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from collections import deque
 
@@ -120,6 +121,13 @@ class Descriptor:
         self.rctrlsz = self.wctrlsz = CTRL_BUFFER_SIZE
         self.dbg = self.iow = False
         self.use_reg = True
+        # socket:info/1's ctype: normal, or {fromfd, FD} for socket:open(FD).
+        self.ctype = atom("normal")
+        # The file of a sendfile going on, its counters from the first one on
+        # (sendfile.py), and what the sendfile has moved so far.
+        self.sendfile_fd: int | None = None
+        self.sendfile_cnt: dict | None = None
+        self.sendfile_max_cnt = 0
         self.meta = UNDEFINED
         self.cnt = dict.fromkeys(COUNTERS, 0)
         self.read_pkg_max_cnt = self.write_pkg_max_cnt = 0
@@ -282,6 +290,9 @@ class Descriptor:
         if self.sock is not None:
             close_kernel_socket(self.loop, self.fd, self.sock)
             self.sock = None
+        if self.sendfile_fd is not None:
+            os.close(self.sendfile_fd)
+            self.sendfile_fd = None
         bury(self.program, self)
         self.program.unregister(self, reason)
 
@@ -348,8 +359,10 @@ class Descriptor:
             atom("owner"): UNDEFINED if self.owner is None else self.owner,
             atom("rstates"): self.states(self.rstate),
             atom("wstates"): self.states(self.wstate),
-            atom("ctype"): atom("normal"),
-            atom("counters"): {atom(k): v for k, v in c.items()},
+            atom("ctype"): self.ctype,
+            atom("counters"): {atom(k): v for k, v in
+                               (c if self.sendfile_cnt is None
+                                else {**c, **self.sendfile_cnt}).items()},
             atom("num_readers"): (self.reader is not None) + len(self.readers),
             atom("num_writers"): (self.writer is not None) + len(self.writers),
             atom("num_acceptors"): (self.acceptor is not None) + len(self.acceptors),
@@ -367,7 +380,8 @@ class Descriptor:
                 atom("send_pend"): 0, atom("recv_oct"): self.cnt["read_byte"],
                 atom("send_oct"): self.cnt["write_byte"],
                 atom("domain"): sopt.domain_name(self.domain),
-                atom("type"): sopt.type_name(self.type)}
+                atom("type"): sopt.type_name(self.type),
+                atom("use_registry"): self.use_reg}
         for key, get in ((atom("local"), self.sockname), (atom("peer"), self.peername)):
             result = get()
             if result[0] == OK and _inet_address(result[1]) is not None:

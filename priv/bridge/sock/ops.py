@@ -9,7 +9,9 @@ result the NIF raises is a `Raise`.
 
 Its length is one concept's: the NIF's operations on one descriptor, each
 with its counters and select rules, in prim_socket_nif.c's order; the option
-tables are options.py's and the requestor queues descriptor.py's.
+tables are options.py's and the requestor queues descriptor.py's; sendmsg and
+recvmsg (messages.py), sendfile (sendfile.py) and ioctl (ioctl.py) are mixins
+of the same class.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from . import options as sopt
 from .descriptor import (ACCEPTING, ALREADY, BOUND, CLOSED, CONNECTED, CONNECTING, INVALID,
                          LISTENING, MORE, NOT_FOUND, OK, SELECT, SELECT_SENT, STATE, UNDEFINED,
                          ZERO, Descriptor, Raise, error, invalid)
+from .ioctl import Ioctl
+from .messages import Messages
+from .sendfile import Sendfile
 TIMEOUT = atom("timeout")
 EINVAL = atom("einval")
 # An address the NIF could not decode, for a release that connects anyway
@@ -43,7 +48,9 @@ _OTP_OPTIONS = {"debug": 1001, "iow": 1002, "controlling_process": 1003, "rcvbuf
                 "use_registry": 1010, "domain": 1999}
 
 
-class SockSocket(Descriptor):
+class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
+    """A socket of the `socket` API: the operations here, sendmsg and recvmsg
+    in messages.py, sendfile in sendfile.py, ioctl in ioctl.py."""
 
     # -- bind, listen, connect -------------------------------------------------------------
 
@@ -68,6 +75,29 @@ class SockSocket(Descriptor):
             return self.sock.connect_ex(address)
         except OSError as exc:
             return exc.errno or errno.EINVAL
+
+    def bindx(self, addresses: list, add: bool):
+        """esock_bindx: sctp_bindx for an SCTP socket (the NIF raises notsup
+        for any other); an address it cannot decode is {invalid, {sockaddr,
+        N}}, N its place in the list."""
+        if self.protocol != socket.IPPROTO_SCTP:
+            raise Raise(atom("notsup"))
+        if not self.is_open:
+            return error(CLOSED)
+        decoded = []
+        for i, address in enumerate(addresses, 1):
+            try:
+                decoded.append(sa.decode(address))
+            except sa.BadAddress:
+                return (INVALID, (atom("sockaddr"), i))
+        from ..sctp import kernel
+        try:
+            for family, address in decoded:
+                kernel.bindx(self.sock, sa._sockaddr(family, address), add)
+        except OSError as exc:
+            return error(posix_atom(exc.errno))
+        self.rstate |= BOUND
+        return OK
 
     def listen(self, backlog: int):
         if not self.is_open:
@@ -179,6 +209,21 @@ class SockSocket(Descriptor):
     # -- send, sendto -----------------------------------------------------------------------
 
     def send(self, caller, data, flags: int, ref, dest=None):
+        if dest is None:
+            def write():
+                return self.sock.send(data, flags)
+        elif dest[0] != self.domain:
+            def write():
+                return sa.raw_sendto(self.fd, data, flags, *dest)
+        else:
+            def write():
+                return self.sock.sendto(data, flags, dest[1])
+        return self.transmit(caller, ref, len(data), write)
+
+    def transmit(self, caller, ref, size: int, write):
+        """esock_send and its kin: one write of `size` bytes by `write()` (it
+        returns what the kernel took), with the writer queue, the counters and
+        the select of a write that could not complete."""
         if not self.write_open:
             return error(CLOSED)
         if self.connector is not None:
@@ -190,17 +235,12 @@ class SockSocket(Descriptor):
             return SELECT
         self.cnt["write_tries"] += 1
         try:
-            if dest is None:
-                written = self.sock.send(data, flags)
-            elif dest[0] != self.domain:
-                written = sa.raw_sendto(self.fd, data, flags, *dest)
-            else:
-                written = self.sock.sendto(data, flags, dest[1])
+            written = write()
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EINTR):
                 return self._send_retry(caller, -1, ref)
             return self._send_fail(exc.errno)
-        if written < len(data):
+        if written < size:
             return self._send_retry(caller, written, ref)
         return self._send_ok(written)
 
@@ -209,10 +249,14 @@ class SockSocket(Descriptor):
         c["write_pkg"] += 1
         c["write_byte"] += written
         self._write_pkg_done(written)
+        self.next_writer()
+        return OK
+
+    def next_writer(self) -> None:
+        """The current writer is done: the next queued one (if any) gets its turn."""
         if self.writer is not None:
             self.release(self.writer)
             self.writer = self.activate_next(self.writers, False)
-        return OK
 
     def _write_pkg_done(self, written: int) -> None:
         self.write_pkg_max_cnt += written
@@ -235,9 +279,7 @@ class SockSocket(Descriptor):
             self.cnt["write_pkg"] += 1
             self.cnt["write_byte"] += written
             self._write_pkg_done(written)
-            if self.writer is not None:
-                self.release(self.writer)
-                self.writer = self.activate_next(self.writers, False)
+            self.next_writer()
             return (OK, written)
         if written >= 0:
             self.write_pkg_max_cnt += written
@@ -441,6 +483,18 @@ class SockSocket(Descriptor):
 
     def recvfrom(self, caller, length: int, flags: int, ref):
         bufsz = length or self.rbufsz
+        result = self.receive_one(caller, ref, lambda: self.sock.recvfrom(
+            self._read_size(bufsz), flags))
+        if type(result) is tuple and result[0] is OK:
+            data, address = result[1]
+            return (OK, (sa.encode(self.domain, address), data))
+        return result
+
+    def receive_one(self, caller, ref, read):
+        """esock_recvfrom and esock_recvmsg: one read by `read()` (a tuple whose
+        first element is the data) of a message, done whatever its size, with
+        recv_check_entry's checks before and recv_check_result's after;
+        `(ok, What read())` or the answer."""
         if not self.is_open:
             return error(CLOSED)
         if self.acceptor is not None:
@@ -450,19 +504,23 @@ class SockSocket(Descriptor):
             return answer
         self.cnt["read_tries"] += 1
         try:
-            data, address = self.sock.recvfrom(self._read_size(bufsz), flags)
+            got = read()
         except OSError as exc:
             return self._recv_fail(caller, exc.errno, ref)
+        data = got[0]
         if not data and self.type == socket.SOCK_STREAM:
             self.cnt["read_fails"] += 1
+            self._recv_error_current(CLOSED)
             return error(CLOSED)
+        self.rnumcnt = 0
         self.cnt["read_pkg"] += 1
         self.cnt["read_byte"] += len(data)
         if self.program.release.read_pkg_max_counts_every_read and \
                 len(data) > self.cnt["read_pkg_max"]:
+            # Before OTP 28 recvfrom and recvmsg leave read_pkg_max alone.
             self.cnt["read_pkg_max"] = len(data)
         self._update_current_reader()
-        return (OK, (sa.encode(self.domain, address), data))
+        return (OK, got)
 
     # -- shutdown, cancel -------------------------------------------------------------------
 
@@ -624,6 +682,7 @@ class SockSocket(Descriptor):
         elif name == "use_registry":
             if value is not True:
                 return bad
+            self.use_reg = True
         else:
             raise Raise((INVALID, (atom("otp_socket_option"), num)))
         return OK

@@ -42,6 +42,20 @@ _TYPES = {socket.SOCK_STREAM: atom("stream"), socket.SOCK_DGRAM: atom("dgram"),
 TYPES = {v: k for k, v in _TYPES.items()}
 
 
+def bit_names(value: int, table) -> list:
+    """A flag word as the NIF encodes one (recvmsg's flags, ioctl's gifflags):
+    the names of its bits in the table's order ((name, bit) pairs), then the
+    bits no name covers as one integer."""
+    out = []
+    for name, bit in table:
+        if value & bit:
+            out.append(name)
+            value &= ~bit
+    if value:
+        out.append(value)
+    return out
+
+
 def c_int(v) -> bool:
     return type(v) is int and -(1 << 31) <= v < (1 << 31)
 

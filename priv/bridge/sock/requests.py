@@ -10,17 +10,23 @@ for a closed socket, in the order the NIF checks them.
 
 from __future__ import annotations
 
-from ..errors import oserror_atom
+import socket
+import weakref
+
+from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, Reference, atom
 from ..requests import DEFERRED, any_term, binary, fail, request
 from .. import addresses as sa
+from .. import passfd
+from . import cmsg
 from . import options as sopt
 from . import protocols
-from .descriptor import ERROR, INVALID, OK, UNDEFINED, ZERO, Raise
+from .descriptor import CONNECTED, ERROR, INVALID, OK, UNDEFINED, ZERO, Raise
 from .ops import UNDECODABLE, SockSocket, open_socket
 from .registry import lookup
 
 RAISE = atom("raise")
+SELECT, IOV = atom("select"), atom("iov")
 BADARG = atom("badarg")
 SOCKADDR = atom("sockaddr")
 INTEGER_RANGE = atom("integer_range")
@@ -160,11 +166,88 @@ def sock_open(program, call, domain, type_, protocol, opts):
         sock = open_socket(program, call.caller, dom, typ, proto, netns and bytes(netns))
     except OSError as exc:
         return (ERROR, oserror_atom(exc))
-    debug = opts.get(atom("debug"))
-    sock.dbg = debug is True
-    if opts.get(atom("use_registry")) is False:
-        sock.use_reg = False
+    _apply_switches(program, sock, opts)
     return (OK, sock.handle)
+
+
+def _apply_switches(program, sock, opts: dict) -> None:
+    """A new socket's debug and registry: its options', else the program's
+    switches (esock_open_is_debug, esock_open_use_registry)."""
+    switches = _switches(program)
+    debug = opts.get(atom("debug"))
+    sock.dbg = debug if debug is True or debug is False else switches["socket_debug"]
+    use_reg = opts.get(atom("use_registry"))
+    sock.use_reg = use_reg if use_reg is True or use_reg is False else switches["use_registry"]
+
+
+_SWITCHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _switches(program) -> dict:
+    return _SWITCHES.setdefault(program, {"debug": False, "socket_debug": False,
+                                          "use_registry": True})
+
+
+@request("sock_command", any_term, any_term)
+def sock_command(program, call, command, value):
+    """socket:debug/1, socket_debug/1, use_registry/1: the NIF's global switches."""
+    if command not in ("debug", "socket_debug", "use_registry") or \
+            not isinstance(command, Atom) or (value is not True and value is not False):
+        fail()
+    _switches(program)[str(command)] = value
+    return OK
+
+
+@nif("sock_open_fd", any_term, any_term, any_term)
+def sock_open_fd(program, call, name, orig_fd, opts):
+    """socket:open(FD, Opts): a socket on the descriptor the BEAM passed through
+    the receiver `name` (passfd.py); `orig_fd` is its number in the BEAM, which
+    info/1 shows as {fromfd, FD}. As the NIF: the domain, type and protocol are
+    the options' where they name one, else the kernel's, and one the kernel
+    cannot tell is {invalid, domain | type}; then the descriptor is dup'ed
+    (this program's copy is its dup), which fails with ebadf for no descriptor."""
+    if not isinstance(opts, dict) or type(orig_fd) is not int:
+        raise Raise(BADARG)
+    proto = _protocol(opts[atom("protocol")]) if atom("protocol") in opts else None
+    dom = _domain(opts[atom("domain")]) if atom("domain") in opts else None
+    typ = _type(opts[atom("type")]) if atom("type") in opts else None
+    try:
+        fd = passfd.take(name)
+    except RequestError:
+        fd = None
+    try:
+        # Python asks the kernel for the domain, type and protocol.
+        kernel = socket.socket(fileno=fd) if fd is not None else None
+    except OSError:
+        # Not a socket: the kernel tells nothing of it.
+        passfd.close_fd(fd)
+        kernel = None
+    dom = dom or (kernel.family if kernel is not None else None)
+    typ = typ or (kernel.type if kernel is not None else None)
+    if dom is None or typ is None:
+        if kernel is not None:
+            kernel.close()
+        return (INVALID, atom("domain" if dom is None else "type"))
+    if kernel is None:
+        return (ERROR, atom("ebadf" if fd is None else "enotsock"))
+    if proto is None:
+        proto = kernel.proto
+    kernel.detach()
+    sock = SockSocket(program, socket.socket(dom, typ, proto, fileno=fd), dom, typ, proto,
+                      call.caller)
+    sock.ctype = (atom("fromfd"), orig_fd)
+    if _connected(sock.sock):
+        sock.wstate |= CONNECTED
+    _apply_switches(program, sock, opts)
+    return (OK, sock.handle)
+
+
+def _connected(kernel) -> bool:
+    try:
+        kernel.getpeername()
+        return True
+    except OSError:
+        return False
 
 
 # -- the rest, one per prim_socket function ------------------------------------------------
@@ -242,6 +325,69 @@ def sock_recvfrom(program, call, sock, length, flags, ref):
     if length >= 1 << 63:
         return (INVALID, (INTEGER_RANGE, length))
     return sock.recvfrom(call.caller, length, flags, ref)
+
+
+@nif("sock_sendmsg", a_socket, any_term, msg_flags, a_ref, any_term)
+def sock_sendmsg(program, call, sock, msg, flags, ref, iov):
+    """prim_socket:sendmsg: Msg as prim_socket:enc_msg leaves it (its addr with
+    the family's defaults; its ctrl levels still names, which enc_cmsgs turns
+    into numbers here, throwing for one that is none), IOV what is left to go."""
+    if not isinstance(msg, dict):
+        raise Raise(BADARG)
+    try:
+        encoded = cmsg.encode_levels(msg)
+    except cmsg.BadLevel as exc:
+        raise _Reply((ERROR, (INVALID, (atom("protocol"), exc.level)))) from None
+    except cmsg.BadGenerator as exc:
+        raise Raise((atom("bad_generator"), exc.value)) from None
+    result = sock.sendmsg(call.caller, encoded, flags, ref, iov)
+    # What goes on after a select (or after the first IOV_MAX binaries) needs
+    # the message and flags as encoded, which socket.erl keeps in its
+    # continuation.
+    if result == SELECT:
+        return (SELECT, encoded, flags)
+    if type(result) is tuple and result[0] in (SELECT, IOV) and len(result) == 2:
+        return (result[0], result[1], encoded, flags)
+    return result
+
+
+@nif("sock_recvmsg", a_socket, c_int, c_int, msg_flags, select_ref)
+def sock_recvmsg(program, call, sock, bufsz, ctrlsz, flags, ref):
+    if bufsz < 0 or ctrlsz < 0:
+        raise Raise(BADARG)
+    return sock.recvmsg(call.caller, bufsz, ctrlsz, flags, ref)
+
+
+@nif("sock_sendfile", a_socket, any_term, any_term, any_term, a_ref)
+def sock_sendfile(program, call, sock, name, offset, count, ref):
+    """prim_socket:sendfile/5 (Name: the receiver the file's descriptor was
+    passed through) and /4 (Name undefined: go on after a select)."""
+    if type(offset) is not int or type(count) is not int or count < 0:
+        raise Raise(BADARG)
+    if name == UNDEFINED:
+        return sock.sendfile(call.caller, ref, None, offset, count)
+    try:
+        fd = passfd.take(name)
+    except RequestError:
+        return (ERROR, (INVALID, atom("efile")))
+    return sock.sendfile(call.caller, ref, fd, offset, count)
+
+
+@nif("sock_ioctl", a_socket, any_term, any_term)
+def sock_ioctl(program, call, sock, request, args):
+    if not isinstance(args, list) or len(args) > 2:
+        raise Raise(BADARG)
+    return sock.ioctl(request, args)
+
+
+@nif("sock_bindx", a_socket, any_term, any_term)
+def sock_bindx(program, call, sock, addresses, action):
+    """prim_socket:bind/3, sctp_bindx: the addresses encoded, an undecodable
+    one answered {invalid, {sockaddr, N}} (its place in the list)."""
+    if not isinstance(addresses, list) or action not in ("add", "remove") \
+            or not isinstance(action, Atom):
+        raise Raise(BADARG)
+    return sock.bindx(addresses, action == "add")
 
 
 @nif("sock_close", a_socket)

@@ -45,10 +45,12 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     module = atom("pyinet_tcp")
     kind = "tcp"
 
-    def __init__(self, program, sock: socket.socket, family: int, owner, opts):
+    def __init__(self, program, sock: socket.socket, family: int, owner, opts,
+                 connected: bool = True):
         super().__init__(program, sock, family, owner, opts)
         sock.setblocking(False)
-        self.connected = True
+        # False only for gen_tcp:fdopen/2 of a descriptor that is not connected.
+        self.connected = connected
         self.exited = False
         self.select_read = False
         self._reading = False
@@ -76,7 +78,7 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         self._prefix = msg.TcpMessagePrefix()
         self.sendable = False
         self._announced_high = 0
-        if opts.active.active:
+        if opts.active.active and connected:
             self._select(True)
         # No room yet: a first send goes unwaited anyway, and its ack says
         # the room (a system call less for every new connection).
@@ -104,6 +106,12 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
 
     def _error_message(self, err: int) -> None:
         self._send_owner((msg.TCP_ERROR, self.handle, posix_atom(err)))
+
+    def send_no_reply(self, data) -> None:
+        # Counted as written to the port (inet:info/1's output), as a send
+        # with a reply is in tcp/requests.py.
+        self.port_command(len(data))
+        super().send_no_reply(data)
 
     # -- options -----------------------------------------------------------------------------
 

@@ -81,6 +81,9 @@ class TcpListener(InetSocket):
     def __repr__(self) -> str:
         return f"<TcpListener {self.id} acceptors={len(self.acceptors)}>"
 
+    def port_monitors(self) -> list:
+        return [call.caller for call, _timer in self.acceptors]
+
     def accept(self, call: Call, timeout: float | None):
         if self.sock is None:
             return (ERROR, CLOSED)

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 
 from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import (DEFERRED, EINVAL, ERROR, OK, any_term, binary, fail, non_neg_int,
                         one_of, proplist, request, socket_of, timeout)
-from .. import addresses
+from .. import addresses, passfd
 from ..netns import closed_on_error, open_socket
 from ..inet import options as opt
+from . import sendfile
 from .connection import TcpConnection
 from .listener import TcpListener
 
@@ -32,6 +34,7 @@ _SHUTDOWN = {atom("read"): socket.SHUT_RD, atom("write"): socket.SHUT_WR,
 
 any_tcp = socket_of((TcpConnection, TcpListener))
 ENOTCONN = atom("enotconn")
+ENOTSUP = atom("enotsup")
 
 
 def family(program, value) -> int:
@@ -45,13 +48,17 @@ def port_number(program, value) -> int:
 
 
 def _open(fam: int, options: list, bind_ip, bind_port: int):
-    """inet:open: a socket with its options set and, if asked, bound.
-    Returns (sock, opts, passive_due)."""
-    sock, netns, options = open_socket(fam, socket.SOCK_STREAM, options)
+    """inet:open: a socket with its options set and, if asked, bound. Returns
+    (sock, opts, passive_due, passed): passed when it is a descriptor the BEAM
+    gave (see netns.open_socket)."""
+    sock, netns, options, passed = open_socket(fam, socket.SOCK_STREAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     passive_due = False
     with closed_on_error(sock):
+        if passed and bind_ip == UNDEFINED and sock.family != fam:
+            # inet_drv's fdopen of a socket it is not to bind: of its family.
+            fail()
         for item in options:
             passive_due = opt.apply(sock, opts, item) or passive_due
         if bind_ip != UNDEFINED or bind_port:
@@ -60,7 +67,7 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
             else:
                 sock.bind(addresses.to_python(
                     fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
-    return sock, opts, passive_due
+    return sock, opts, passive_due, passed
 
 
 @request("tcp_connect", family, any_term, any_term, any_term, non_neg_int, proplist, timeout)
@@ -71,7 +78,7 @@ def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, opti
         refused = program.faults.connect_refusal("tcp", addresses.to_erlang(fam, address), call.caller)
         if refused is not None:
             return (ERROR, refused)
-    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    sock, opts, passive_due, _passed = _open(fam, options, bind_ip, bind_port)
     sock.setblocking(False)
     err = sock.connect_ex(address)
     if err == 0:
@@ -132,16 +139,38 @@ class _PendingConnect:
 def tcp_listen(program, call, fam, bind_ip, bind_port, backlog, options):
     if type(backlog) is not int:
         fail()
-    sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
+    sock, opts, passive_due, passed = _open(fam, options, bind_ip, bind_port)
     with closed_on_error(sock):
-        if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX:
-            # OTP binds a listen socket to any:0 when told nothing.
+        if bind_ip == UNDEFINED and not bind_port and fam != socket.AF_UNIX and not passed:
+            # OTP binds a listen socket to any:0 when told nothing (a socket it
+            # was given is taken to be bound).
             sock.bind(("0.0.0.0" if fam == socket.AF_INET else "::", 0))
         sock.listen(max(backlog, 0))
     listener = TcpListener(program, sock, fam, call.caller, opts)
     if passive_due:
         listener.passive_message()
     return (OK, listener.handle)
+
+
+@request("tcp_fdopen", family, proplist)
+def tcp_fdopen(program, call, fam, options):
+    """inet:fdopen (gen_tcp:fdopen/2): a socket on the descriptor the BEAM passed
+    (a leading {fd, Name}) with inet:setopts/2's options: connected if it is,
+    else one that is only open (send and recv say enotconn, accept einval:
+    inet_drv makes no listen socket of a listening descriptor either)."""
+    sock, opts, passive_due, passed = _open(fam, options, UNDEFINED, 0)
+    with closed_on_error(sock):
+        if not passed:
+            fail()
+        try:
+            sock.getpeername()
+            connected = True
+        except OSError:
+            connected = False
+    conn = TcpConnection(program, sock, fam, call.caller, opts, connected=connected)
+    if passive_due:
+        conn.passive_message()
+    return (OK, conn.handle)
 
 
 # The port of a listen socket answers the data path with enotconn, and the port
@@ -157,8 +186,27 @@ def accept(program, call, listener, wait):
 @request("tcp_send", any_tcp, binary)
 def send(program, call, conn, data):
     if isinstance(conn, TcpListener):
+        conn.port_command(len(data))
         return (ERROR, ENOTCONN)
+    conn.port_command(len(data))
     return conn.send(call, data)
+
+
+@request("tcp_sendfile", any_tcp, any_term, non_neg_int, non_neg_int)
+def tcp_sendfile(program, call, conn, name, offset, count):
+    """prim_inet:sendfile's TCP_REQ_SENDFILE: Count bytes (at most) of the file
+    the BEAM passed through the receiver Name, from Offset (tcp/sendfile.py)."""
+    fd = passfd.take(name)
+    if isinstance(conn, TcpListener) or not conn.connected:
+        os.close(fd)
+        return (ERROR, ENOTCONN)
+    if conn.loop is not program.loop:
+        # A fault stands in for the socket (fault/wire.py): the file must
+        # pass through it, so it goes the way of gen_tcp:send, which
+        # file:sendfile takes by itself on enotsup.
+        os.close(fd)
+        return (ERROR, ENOTSUP)
+    return sendfile.start(conn, call, fd, offset, count)
 
 
 @request("tcp_recv", any_tcp, non_neg_int, timeout)

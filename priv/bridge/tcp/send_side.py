@@ -18,6 +18,7 @@ from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, NO_REPLY, OK, Call
 from ..inet.socket import ENOTCONN
+from . import sendfile
 from .sender import BUSY, DELAYED, QUEUED, TIMED_OUT, WRITE, send_count
 
 _SENDABLE = atom("sendable")
@@ -97,9 +98,12 @@ class SendSide:
         leave the kernel the same bytes in the same order); each is still
         one send to the counters, the credit and the Sender. What the kernel
         does not take goes on as the single sends would have gone."""
+        for data in datas:
+            self.port_command(len(data))  # inet:info/1's output, as send_no_reply counts it
         sender = self.sender
         began = self.program.frame_began
-        if (len(datas) == 1 or sender.must_wait or sender.queue or sender.holding
+        if (len(datas) == 1 or sendfile.sending(self) or sender.must_wait or sender.queue
+                or sender.holding
                 or self.opts.delay_send or not self.connected or not self.sendable
                 or self.pending_shutdown is not None):
             for data in datas:
@@ -157,6 +161,10 @@ class SendSide:
                 self.loop.remove_writer(self.fd)
 
     def send(self, call: Call, data) -> object:
+        if sendfile.hold(self, call, data):
+            # A file is going out: every send waits until it is out, also
+            # one the client did not wait for.
+            return DEFERRED
         sender = self.sender
         if sender.must_wait:
             # A busy port suspends the next sender until it is not busy.

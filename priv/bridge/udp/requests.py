@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 
-from ..etf.terms import atom
+from ..etf.terms import Atom, atom
 from ..inet import options as opt
 from ..requests import INFINITY, OK, any_term, binary, fail, non_neg_int, proplist, request, \
     socket_of
@@ -48,16 +48,23 @@ def recv_timeout(program, value) -> float | None:
 def udp_open(program, call, fam, bind_ip, bind_port, options):
     """inet:open_bind (inet:open for a Unix socket): a datagram socket with its
     options set, then bound; an IP socket is always bound, to any:0 when told
-    nothing. A leading {netns, Path} creates it in that network namespace."""
-    sock, netns, options = open_socket(fam, socket.SOCK_DGRAM, options)
+    nothing. A leading {netns, Path} creates it in that network namespace; a
+    leading {fd, Name} takes the descriptor the BEAM passed, bound only when
+    told where."""
+    sock, netns, options, passed = open_socket(fam, socket.SOCK_DGRAM, options)
     opts = opt.InetOptions()
     opts.netns = netns
     state = UdpState()
     passive_due = False
     with closed_on_error(sock):
+        if passed and bind_ip == UNDEFINED and sock.family != fam:
+            # inet_drv's fdopen of a socket it is not to bind: of its family.
+            fail()
         for item in options:
             passive_due = apply_option(sock, fam, opts, state, item) or passive_due
-        if fam != socket.AF_UNIX:
+        if passed and bind_ip == UNDEFINED:
+            pass  # inet:open_fd: a descriptor the BEAM gave is bound already
+        elif fam != socket.AF_UNIX:
             sock.bind(addresses.to_python(
                 fam, addresses.ANY if bind_ip == UNDEFINED else bind_ip, bind_port))
         elif bind_ip != UNDEFINED:
@@ -74,7 +81,27 @@ def udp_sendto(program, call, sock, address, port, anc, data):
     after checking it)."""
     if not isinstance(anc, list):
         fail()
-    return sock.sendto(python_address(sock.family, address, port), anc, data)
+    reply = sock.sendto(python_address(sock.family, address, port), anc, data)
+    sock.port_command(_command_size(sock.family, address, anc, data))
+    return reply
+
+
+def _command_size(family: int, address, anc: list, data) -> int:
+    """The size of prim_inet:sendto/4's port command for this send, which
+    port_info counts as output: the address as enc_value(set, addr, _)
+    writes it (a family byte, the port, the address; `any` without one), the
+    ancillary data's length and items (an option byte and an int32 each),
+    the datagram."""
+    if family == socket.AF_UNIX:
+        path = address[1] if type(address) is tuple and len(address) == 2 else b""
+        addr = 2 + (len(path) if isinstance(path, (bytes, bytearray)) else 0)
+    elif address == addresses.ANY and isinstance(address, Atom):
+        addr = 3
+    elif family == socket.AF_INET6:
+        addr = 27
+    else:
+        addr = 7
+    return addr + 4 + 5 * len(anc) + len(data)
 
 
 @request("udp_connect", a_udp_socket, any_term, any_term)
