@@ -8,7 +8,7 @@
 -module(pyinet_request).
 
 %% API.
--export([call/2, call/3, send/5, send_no_reply/4]).
+-export([call/2, call/3, send/5, send_no_reply/4, send_remote/4, send_for/6]).
 
 %% API.
 
@@ -37,6 +37,25 @@ send(Router, Port, Id, Data, Size) ->
     case deliver(Router, Port, [Prefix, <<Size:32>>, Data]) of
         ok -> wait(MRef);
         closed -> erlang:demonitor(MRef, [flush]), {error, closed}
+    end.
+
+%% send/5 by a process on another node: its router decides whether the send
+%% needs the program's answer (pyinet_tcp:router_send/5).
+-spec send_remote(pid(), pos_integer(), iodata(), non_neg_integer()) -> term().
+send_remote(Router, Id, Data, Size) ->
+    MRef = erlang:monitor(process, Router),
+    Router ! {forward_send, Id, Data, Size, {MRef, self()}},
+    wait(MRef).
+
+%% The request frame of send/5 for another caller, written by its router.
+-spec send_for(port(), pos_integer(), iodata(), non_neg_integer(), reference(), pid()) -> ok.
+send_for(Port, Id, Data, Size, MRef, Caller) ->
+    Head = term_to_binary({MRef, Caller, {tcp_send, Id, <<>>}}),
+    PrefixSize = byte_size(Head) - 4,
+    <<Prefix:PrefixSize/binary, 0:32>> = Head,
+    case deliver(self(), Port, [Prefix, <<Size:32>>, Data]) of
+        ok -> ok;
+        closed -> Caller ! {MRef, {error, closed}}, ok
     end.
 
 %% A send that is not waited for: {pyinet, {tcp_send, Id, Data}}, encoded as send/5

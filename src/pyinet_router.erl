@@ -209,6 +209,10 @@ handle_info({closed, Socket}, State) ->
     %% A close not waited for (pyinet_tcp:close/1): the socket is gone now;
     %% the program's own {closed, S} finds nothing left to do.
     {noreply, control({closed, Socket}, State)};
+handle_info({forward_send, Id, Data, Size, Reply}, #state{port = Port} = State) ->
+    %% A send from another node (pyinet_request:send_remote/4).
+    ok = pyinet_tcp:router_send(Port, Id, Data, Size, Reply),
+    {noreply, State};
 handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),

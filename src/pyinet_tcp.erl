@@ -20,6 +20,9 @@
 %% file:sendfile/2,5 on a socket of this module.
 -export([sendfile/4]).
 
+%% For the router.
+-export([router_send/5]).
+
 %% listen/2 and fdopen/2 of a given family (pyinet_takeover's inet6_tcp).
 -export([listen_as/3, fdopen_as/3]).
 
@@ -199,6 +202,11 @@ accept(?SOCKET(R, P, Id), Timeout) when ?is_timeout(Timeout) ->
 -spec send(socket(), iodata()) -> ok | {error, term()}.
 send(?SOCKET(R, P, Id), Data) ->
     try iolist_size(Data) of
+        Size when node(P) =/= node() ->
+            %% A socket of another node's port program: its router decides
+            %% (router_send/5), so that a send it may pass on unwaited costs
+            %% one message there and back, not also a request to the program.
+            pyinet_request:send_remote(R, Id, Data, Size);
         Size ->
             case can_send_now(R, P, Id, Size) of
                 true -> pyinet_request:send_no_reply(P, Id, Data, Size);
@@ -206,6 +214,18 @@ send(?SOCKET(R, P, Id), Data) ->
             end
     catch error:badarg ->
             {error, einval}
+    end.
+
+%% In the router of a socket whose sender is on another node: the send as
+%% send/2 would make it there, the answer to Caller as {MRef, Reply}.
+-spec router_send(port(), pos_integer(), iodata(), non_neg_integer(), {reference(), pid()}) -> ok.
+router_send(Port, Id, Data, Size, {MRef, Caller}) ->
+    case can_send_now(self(), Port, Id, Size) of
+        true ->
+            Caller ! {MRef, pyinet_request:send_no_reply(Port, Id, Data, Size)},
+            ok;
+        false ->
+            pyinet_request:send_for(Port, Id, Data, Size, MRef, Caller)
     end.
 
 %% Whether inet_drv would certainly answer this send `ok` at once: the socket is
