@@ -231,7 +231,7 @@ fd_option(B) ->
     {ok, S} = gen_udp:open(0, [binary, {active, false}]),
     {ok, Fd} = inet:getfd(S),
     case r(gen_udp:open(0, udp_opts(B, [{fd, Fd}, {active, false}]))) of
-        {ok, Dup} -> erlang:port_close(Dup);
+        {ok, Dup} -> gen_udp:close(Dup);
         _ -> ok
     end,
     gen_udp:close(S).
