@@ -117,8 +117,12 @@ test-erlang: build
 	    || { tail -n 40 logs/ct.out; exit 1; }
 	@grep -E "TEST COMPLETE" logs/ct.out
 
+# The table of scenarios on native OTP and on pyinet (its exit status), then
+# OTP's socket backend against inet_drv on the gen_tcp and gen_udp scenarios
+# and 100 random sequences, with the OTP bugs' reproductions of tests/otp_bugs
+# run: docs/divergences.md. About 6 minutes.
 conformance: build
-	@$(ERL) -eval 'pyinet_conformance:main(#{divergences => "docs/divergences.md"}).'
+	@$(ERL) -eval 'pyinet_conformance:main(#{divergences => "docs/divergences.md", sequences => 100, reproductions => "tests/otp_bugs"}).'
 
 # OTP's own gen_tcp suites (gen_tcp_echo/api/misc_SUITE from OTP 25.2.3's
 # kernel tests, committed in tests/otp_suites/otp) natively on inet_drv,
