@@ -28,7 +28,7 @@ done
 
 echo
 echo "Cases whose result differs between the columns:"
-printf '  %-50s %-16s %-22s %s\n' case "native inet_drv" "native socket backend" pyinet
+printf '  %-58s %-16s %-22s %s\n' case "native inet_drv" "native socket backend" pyinet
 for suite in "$@"; do
     # One line per case: its results in each column, in the order of the
     # native run's cases, then cases only the others ran.
@@ -47,7 +47,7 @@ for suite in "$@"; do
                 b = (r[2, c] == "" ? "-" : r[2, c])
                 p = (r[3, c] == "" ? "-" : r[3, c])
                 if (a != b || b != p)
-                    printf "  %-50s %-16s %-22s %s\n", suite ":" c, a, b, p
+                    printf "  %-58s %-16s %-22s %s\n", suite ":" c, a, b, p
             }
         }' "$out/native.$suite.cases" "$out/socket.$suite.cases" "$out/pyinet.$suite.cases"
 done
