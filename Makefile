@@ -19,7 +19,7 @@ CONFORMANCE_SRC := $(wildcard apps/pyinet_conformance/src/*.erl)
 CONFORMANCE_TEST := apps/pyinet_conformance/test
 # The Erlang suites of both applications; not the conformance table's suite,
 # which is `make conformance`'s table again (for projects whose runner is ct).
-CT_SUITES := $(basename $(wildcard test/*_SUITE.erl) \
+CT_SUITES := $(basename $(wildcard test/*_SUITE.erl) examples/fault_example_SUITE.erl \
 	$(filter-out %_table_SUITE.erl,$(wildcard $(CONFORMANCE_TEST)/*_SUITE.erl)))
 EXAMPLES_EBIN := _build/examples
 # What a fresh Debian 12 or 13 machine lacks. libsctp1: OTP's inet driver loads
@@ -28,15 +28,17 @@ EXAMPLES_EBIN := _build/examples
 # /etc/protocols and /etc/services, which the socket NIF and inet's service
 # names read, and so does the port program to give the same answers.
 # python3-dev: Python.h for the C codec. elixir and git: tests/dependency (mix,
-# rebar3 git dependencies).
+# rebar3 git dependencies). libusrsctp2: the userland SCTP stack the port
+# program loads with ctypes where the kernel has no SCTP (no headers needed:
+# nothing is compiled against it).
 APT_PACKAGES := erlang-nox erlang-dev erlang-src erlang-common-test erlang-proper erlang-proper-dev \
-	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git
+	rebar3 iproute2 gcc libsctp1 netbase python3 python3-venv python3-dev elixir git libusrsctp2
 # Where the port program finds its Python (the venv has the optional packages).
 export PYINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 ERL := erl -noshell -pa $(EBIN) -pa $(CONFORMANCE_EBIN) -pa $(EXAMPLES_EBIN)
 QUICK ?=
 
-.PHONY: all build conformance-app demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp test-dependency test-other-release
+.PHONY: all build conformance-app demo test test-python test-erlang conformance otp-suites bench clean distclean sctp-vm-smoke test-sctp test-sctp-userland test-dependency test-other-release
 
 all: build
 
@@ -103,7 +105,7 @@ $(CONFORMANCE_EBIN)/pyinet_conformance.app: apps/pyinet_conformance/src/pyinet_c
 demo: build
 	@$(ERL) -kernel inetrc '"examples/pyinet.inetrc"' -eval 'demo:main(), halt().'
 
-test: build test-python test-erlang conformance otp-suites test-sctp test-dependency
+test: build test-python test-erlang conformance test-sctp-userland otp-suites test-sctp test-dependency
 
 # PYINET_SETUP_STRICT: a test whose reference cannot run here (no Erlang, no C
 # codec) fails as a set-up error instead of being skipped (tests/needs.py).
@@ -144,6 +146,15 @@ bench: build
 sctp-vm-smoke: $(STAMPS)/venv
 	@tests/vm/with-sctp.sh tests/vm/smoke.sh
 
+# The gen_sctp scenarios with pyinet on its userland SCTP (usrsctp over UDP,
+# no kernel SCTP needed), each compared with the native gen_sctp trace
+# recorded for this OTP release in the VM (tests/sctp_native/, written by
+# tests/vm/sctp_userland.sh): pyinet against pyinet on this host, judged by
+# real OTP. Fails on any difference; a release with no recording is a set-up
+# error (exit 2), not a pass.
+test-sctp-userland: build
+	@$(ERL) -eval 'pyinet_conformance_sctp:userland_main("tests/sctp_native").'
+
 # gen_sctp scenarios on real gen_sctp and on pyinet_sctp, and the port
 # program's kernel SCTP tests, where the kernel has SCTP: directly if this one
 # does, else in the qemu VM, bounded by PYINET_VM_TIMEOUT seconds. Fails on
@@ -155,10 +166,12 @@ test-sctp: build
 # dependency under the other Debian release (12 and 13: OTP 25 and 27, Python
 # 3.11 and 3.13), in a chroot that tests/chroot/run.sh makes with debootstrap
 # when it is absent (kept in /var/cache/pyinet/chroot; the first time takes
-# about 5 minutes more). About 8 minutes. OTHER_DEBIAN=sid (OTP 29) works too.
+# about 5 minutes more), and the gen_sctp scenarios on the userland backend
+# against that release's recorded native traces. About 10 minutes.
+# OTHER_DEBIAN=sid (OTP 29) works too, but has no recorded SCTP traces.
 OTHER_DEBIAN ?= $(shell . /etc/os-release 2>/dev/null; [ "$${VERSION_CODENAME:-}" = trixie ] && echo bookworm || echo trixie)
 test-other-release:
-	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance test-dependency'
+	@tests/chroot/run.sh $(OTHER_DEBIAN) 'make test-python test-erlang conformance test-sctp-userland test-dependency'
 
 # pyinet as a rebar3 git dependency (and the release made of it), as a mix
 # dependency, and pip-installed: tests/dependency/run.sh. About a minute.

@@ -6,7 +6,8 @@
 %% difference between the two runs is the cost of the backend on one side.
 -module(pyinet_bench).
 
--export([run/1, main/1, jobs/1, remote_client/3]).
+-export([run/1, main/1, jobs/1, remote_client/3, dist_client/2, dist_stream/3, dist_echo/0,
+         dist_sink/3]).
 
 -define(TIMEOUT, 600000).
 
@@ -43,6 +44,33 @@ to_term(A) ->
 
 opts(native, Opts) -> Opts;
 opts(pyinet, Opts) -> [{tcp_module, pyinet_tcp} | Opts].
+
+%% sctp: Count messages of Size bytes from one one-to-many socket to another,
+%% both on the backend (native: gen_sctp on kernel SCTP; kernel and userland:
+%% pyinet_sctp on that SCTP), round robin on five streams, received passively.
+%% A send the stack cannot take now ({error, eagain}: gen_sctp never queues)
+%% is tried again after a millisecond, at most 10,000 times in a row.
+run([sctp, Backend, Size, Count]) ->
+    {M, Extra} = case Backend of
+                     native -> {gen_sctp, []};
+                     _ -> {pyinet_sctp, [{sctp_backend, Backend}]}
+                 end,
+    Opts = [{ip, {127, 0, 0, 1}}, binary, {recbuf, 1 bsl 20}, {sndbuf, 1 bsl 20},
+            {sctp_initmsg, {sctp_initmsg, 5, 5, 0, 0}} | Extra],
+    {ok, Srv} = M:open(Opts),
+    {ok, SP} = inet:port(Srv),
+    ok = M:listen(Srv, true),
+    {ok, Cli} = M:open(Opts),
+    {ok, Assoc} = M:connect(Cli, {127, 0, 0, 1}, SP, [], 10000),
+    Data = binary:copy(<<"s">>, Size),
+    T0 = erlang:monotonic_time(microsecond),
+    spawn_link(fun() -> sctp_send(M, Cli, Assoc, Data, 0, Count) end),
+    Got = sctp_recv(M, Srv, Count, 0),
+    T1 = erlang:monotonic_time(microsecond),
+    M:close(Cli),
+    M:close(Srv),
+    Seconds = (T1 - T0) / 1.0e6,
+    [{result, sctp_msgs, 'msg/s', Count / Seconds}, {result, sctp_mbps, 'MB/s', Got / Seconds / 1.0e6}];
 
 %% throughput: Bytes streamed in Chunk-sized sends. Direction `out` sends from a
 %% socket of the backend to a native reader; `in` sends from native to a reader on
@@ -189,7 +217,24 @@ run([remote, Backend, Count]) ->
     gen_tcp:close(L),
     Sorted = lists:sort(Times),
     [{result, rtt_p50, us, percentile(Sorted, 50)},
-     {result, round_trips, 'rt/s', Count * 1.0e6 / lists:sum(Times)}].
+     {result, round_trips, 'rt/s', Count * 1.0e6 / lists:sum(Times)}];
+
+%% dist: Erlang distribution between two peer nodes, over pyinet_dist
+%% (-proto_dist pyinet) or the default inet_tcp_dist: a message round trip
+%% between processes on the two nodes, and 64 KiB messages streamed one way.
+run([dist, Backend, Count, Bytes]) ->
+    {PA, A} = dist_peer(Backend),
+    {PB, B} = dist_peer(Backend),
+    try
+        Times = erpc:call(A, ?MODULE, dist_client, [B, Count], ?TIMEOUT),
+        MBs = erpc:call(A, ?MODULE, dist_stream, [B, 65536, Bytes], ?TIMEOUT),
+        Sorted = lists:sort(Times),
+        [{result, rtt_p50, us, percentile(Sorted, 50)},
+         {result, dist_throughput, 'MB/s', MBs}]
+    after
+        peer:stop(PA),
+        peer:stop(PB)
+    end.
 
 %% On the peer node.
 remote_client(Backend, Port, Count) ->
@@ -201,6 +246,67 @@ remote_client(Backend, Port, Count) ->
     Times = [round_trip(C, Msg) || _ <- lists:seq(1, Count)],
     gen_tcp:close(C),
     Times.
+
+%% On node A: round trips to an echo process on B.
+dist_client(B, Count) ->
+    Echo = spawn(B, ?MODULE, dist_echo, []),
+    Msg = binary:copy(<<"p">>, 64),
+    RoundTrip = fun() ->
+                        T0 = erlang:monotonic_time(microsecond),
+                        Echo ! {self(), Msg},
+                        receive {Echo, _} -> ok end,
+                        erlang:monotonic_time(microsecond) - T0
+                end,
+    [RoundTrip() || _ <- lists:seq(1, 100)],
+    Times = [RoundTrip() || _ <- lists:seq(1, Count)],
+    Echo ! stop,
+    Times.
+
+dist_echo() ->
+    receive
+        {From, Msg} -> From ! {self(), Msg}, dist_echo();
+        stop -> ok
+    end.
+
+%% On node A: Bytes in Chunk-sized messages to a sink on B, at most 32 in
+%% flight (the sink acknowledges every 16th); MB/s.
+dist_stream(B, Chunk, Bytes) ->
+    N = Bytes div Chunk,
+    Sink = spawn(B, ?MODULE, dist_sink, [self(), N, 0]),
+    Data = binary:copy(<<"s">>, Chunk),
+    T0 = erlang:monotonic_time(microsecond),
+    stream(Sink, Data, N, 0),
+    receive {Sink, done} -> ok end,
+    T = erlang:monotonic_time(microsecond) - T0,
+    N * Chunk / T.
+
+stream(_Sink, _Data, 0, _InFlight) ->
+    ok;
+stream(Sink, Data, N, InFlight) when InFlight >= 32 ->
+    receive {Sink, acked} -> stream(Sink, Data, N, InFlight - 16) end;
+stream(Sink, Data, N, InFlight) ->
+    Sink ! {data, Data},
+    stream(Sink, Data, N - 1, InFlight + 1).
+
+dist_sink(From, N, N) ->
+    From ! {self(), done};
+dist_sink(From, N, Got) ->
+    receive
+        {data, _} ->
+            (Got + 1) rem 16 =:= 0 andalso (From ! {self(), acked}),
+            dist_sink(From, N, Got + 1)
+    end.
+
+dist_peer(Backend) ->
+    Ebin = filename:dirname(code:which(pyinet_tcp)),
+    Here = filename:dirname(code:which(?MODULE)),
+    Proto = case Backend of
+                pyinet -> ["-proto_dist", "pyinet"];
+                native -> []
+            end,
+    {ok, Pid, Node} = peer:start(#{name => peer:random_name(pyinet_dist_bench),
+                                   args => ["-pa", Ebin, "-pa", Here | Proto]}),
+    {Pid, Node}.
 
 bench_peer() ->
     case get(bench_peer) of
@@ -296,3 +402,26 @@ rss_of(OsPid) ->
     [Line] = [L || L <- binary:split(Status, <<"\n">>, [global]), binary:match(L, <<"VmRSS:">>) =/= nomatch],
     [_, Kb | _] = string:lexemes(binary_to_list(Line), " \t"),
     list_to_integer(Kb) * 1024.
+
+sctp_send(_M, _S, _A, _Data, Count, Count) ->
+    ok;
+sctp_send(M, S, A, Data, N, Count) ->
+    sctp_send_one(M, S, A, N rem 5, Data, 10000),
+    sctp_send(M, S, A, Data, N + 1, Count).
+
+sctp_send_one(M, S, A, Stream, Data, Tries) ->
+    case M:send(S, A, Stream, Data) of
+        ok -> ok;
+        {error, eagain} when Tries > 0 ->
+            timer:sleep(1),
+            sctp_send_one(M, S, A, Stream, Data, Tries - 1)
+    end.
+
+%% Bytes of Count data messages (events skipped).
+sctp_recv(_M, _S, 0, Bytes) ->
+    Bytes;
+sctp_recv(M, S, Count, Bytes) ->
+    case M:recv(S, ?TIMEOUT) of
+        {ok, {_, _, [_ | _], Data}} when is_binary(Data) -> sctp_recv(M, S, Count - 1, Bytes + byte_size(Data));
+        {ok, _Event} -> sctp_recv(M, S, Count, Bytes)
+    end.

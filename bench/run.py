@@ -73,7 +73,60 @@ def workloads() -> list[Workload]:
     out.append(Workload("ping-pong by an owner on another node", ["remote", 5000], ["remote", 500],
                         {"rtt_p50": ("p50 round trip", "lower", None, False),
                          "round_trips": ("round trips", "higher", None, False)}))
+    # pyinet_dist against inet_tcp_dist: distribution between two nodes.
+    out.append(Workload("distribution (pyinet_dist vs inet_tcp_dist)",
+                        ["dist", 5000, 256 * MiB], ["dist", 500, 32 * MiB],
+                        {"rtt_p50": ("p50 message round trip", "lower", None, False),
+                         "dist_throughput": ("64 KiB messages", "higher", None, False)}))
     return out
+
+
+def sctp_workloads() -> list[tuple[str, list, list]]:
+    """(name, args, quick args) of the SCTP rows: messages of 64 B and 64 KiB."""
+    return [("SCTP 64 B messages", [64, 100000], [64, 5000]),
+            ("SCTP 64 KiB messages", [65536, 5000], [65536, 300])]
+
+
+def bench_sctp(quick: bool, reps: int, only: str | None) -> list[dict]:
+    """SCTP rows. Where the kernel has SCTP (the VM: bench/sctp_vm.sh), native
+    gen_sctp against pyinet on each backend, as ratios; elsewhere the userland
+    backend alone (pyinet against pyinet), whose `native` column is then the
+    same figure: no reference ran, and the ratio is left out."""
+    sys.path.insert(0, str(ROOT / "priv"))
+    from bridge.sctp import backends
+    wls = [w for w in sctp_workloads() if only is None or only in w[0]]
+    if not wls:
+        return []
+    kernel = backends.kernel_available()
+    names = (["native", "kernel", "userland"] if kernel else ["userland"])
+    jobs, index = [], {}
+    for _ in range(reps):
+        for name, args, quick_args in wls:
+            for backend in names:
+                job_id = len(jobs)
+                jobs.append((job_id, ["sctp", backend] + (quick_args if quick else args)))
+                index[job_id] = (name, backend)
+    results = run_jobs(jobs)
+    samples: dict = {}
+    for job_id, rows in results.items():
+        name, backend = index[job_id]
+        for metric, unit, value in rows:
+            samples.setdefault((name, metric, unit), {}).setdefault(backend, []).append(value)
+    rows = []
+    for (name, metric, unit), values in samples.items():
+        label = "messages" if metric == "sctp_msgs" else "throughput"
+        med = {b: statistics.median(v) for b, v in values.items()}
+        if kernel:
+            for backend in ("kernel", "userland"):
+                rows.append(row(f"{name}: {label} ({backend} backend vs native)", unit,
+                                med["native"], med[backend], None, "higher"))
+        else:
+            r = row(f"{name}: {label} (userland backend, pyinet to pyinet; no native here)",
+                    unit, med["userland"], med["userland"], None, "higher")
+            r["native"] = None
+            r["ratio"] = None
+            rows.append(r)
+    return rows
 
 
 def compile_bench() -> None:
@@ -186,7 +239,8 @@ def table(rows: list[dict]) -> str:
             ("≥ " if r["better"] == "higher" else "≤ ") + f"{r['target']:g}")
         met = {True: "yes", False: "**no**", None: ""}[r["met"]]
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.3g}"
-        lines.append(f"| {r['name']} | {r['unit']} | {r['native']:.4g} | {r['pyinet']:.4g} | "
+        native = "n/a" if r["native"] is None else f"{r['native']:.4g}"
+        lines.append(f"| {r['name']} | {r['unit']} | {native} | {r['pyinet']:.4g} | "
                      f"{ratio} | {target} | {met} |")
     return "\n".join(lines)
 
@@ -225,6 +279,7 @@ def main() -> None:
     started = time.monotonic()
     compile_bench()
     rows = bench_network(args.quick, max(args.reps, 5), args.only)
+    rows += bench_sctp(args.quick, max(args.reps, 3), args.only)
     if args.only is None or "codec" in args.only:
         rows += bench_codec(args.quick)
     RESULTS.mkdir(parents=True, exist_ok=True)

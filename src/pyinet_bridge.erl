@@ -7,6 +7,8 @@
 %% so a project or release that includes pyinet needs no PYTHONPATH of its own.
 -module(pyinet_bridge).
 
+-include_lib("kernel/include/file.hrl").
+
 %% API.
 -export([open_port/0, python/0, bridge_dir/0, explain_exit/1]).
 
@@ -15,7 +17,7 @@
 -spec open_port() -> {ok, port()} | {error, term()}.
 open_port() ->
     Python = python(),
-    case os:find_executable(Python) of
+    case find_executable(Python) of
         false ->
             logger:error("pyinet: cannot find the Python interpreter ~ts; install python3 "
                          "or set PYINET_PYTHON (or the pyinet application key `python`)",
@@ -65,14 +67,47 @@ explain_exit(Status) ->
 
 %% Internal.
 
+%% os:find_executable/1 asks the file server, which a node distributed from
+%% its boot does not have yet when the distribution (pyinet_dist) starts its
+%% port programs: then the search goes to prim_file itself.
+find_executable(Name) ->
+    case whereis(file_server_2) of
+        undefined -> find_early(Name);
+        _ -> os:find_executable(Name)
+    end.
+
+find_early(Name) ->
+    Candidates = case lists:member($/, Name) of
+                     true -> [Name];
+                     false -> [filename:join(Dir, Name)
+                               || Dir <- string:lexemes(os:getenv("PATH", ""), ":")]
+                 end,
+    case [C || C <- Candidates, is_executable(C)] of
+        [Found | _] -> Found;
+        [] -> false
+    end.
+
+is_executable(Path) ->
+    case prim_file:read_file_info(Path) of
+        {ok, #file_info{type = regular, mode = Mode}} -> Mode band 8#111 =/= 0;
+        _ -> false
+    end.
+
 %% The application keys that reach the port program: `log_level` (Python's
 %% logging on stderr: debug | info | warning | error), `trace` (a file that
 %% records every frame; read it with python -m bridge.trace FILE) and `spin_us`
 %% (how long its event loop polls awake after activity, default 100; 0 makes it
-%% sleep at once, for machines where every core is busy anyway).
+%% sleep at once, for machines where every core is busy anyway); and for SCTP
+%% `sctp_backend` (kernel | userland: the default of new sockets),
+%% `sctp_encap_port` (the UDP port userland SCTP's peers listen on, as a Linux
+%% peer's net.sctp.udp_port; default: each peer's SCTP port) and
+%% `sctp_encapsulation` (udp, or raw for SCTP on IP itself).
 optional_env() ->
     [{Var, to_string(Value)} || {Key, Var} <- [{log_level, "PYINET_LOG"}, {trace, "PYINET_TRACE"},
-                                               {spin_us, "PYINET_SPIN_US"}],
+                                               {spin_us, "PYINET_SPIN_US"},
+                                               {sctp_backend, "PYINET_SCTP_BACKEND"},
+                                               {sctp_encap_port, "PYINET_SCTP_ENCAP_PORT"},
+                                               {sctp_encapsulation, "PYINET_SCTP_ENCAPSULATION"}],
                                 {ok, Value} <- [application:get_env(pyinet, Key)]].
 
 to_string(A) when is_atom(A) -> atom_to_list(A);

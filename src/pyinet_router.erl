@@ -13,16 +13,17 @@
 -behaviour(gen_server).
 
 %% API.
--export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2]).
+-export([start_link/1, info/1, monitor_socket/2, cancel_monitor/2, refresh/1]).
 
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--define(PROTOCOL, 2).
+-define(PROTOCOL, 3).
 -define(SAMPLE, 64).
 -define(PAUSE_CHECK_MS, 20).
 -define(PAUSE_GIVE_UP_MS, 5000).
 -define(HELLO_TIMEOUT, 30000).
+-define(ALIVE_CHECK_MS, 1000).
 
 -record(state, {
           port :: port(),
@@ -44,8 +45,10 @@
           paused = #{} :: #{pid() => {integer(), non_neg_integer()} | exempt},
           queue_high :: pos_integer(),
           queue_low :: non_neg_integer(),
-          %% Socket id -> {Id, Outstanding, HighWatermark, Busy} for the sockets
-          %% that may be sent to without waiting (see pyinet_tcp:send/2).
+          %% Socket id -> {Id, Outstanding, HighWatermark, Busy, Room, Active}
+          %% for the sockets that may be sent to without waiting (see
+          %% pyinet_tcp:send/2); Active is 1 once the socket may have sent its
+          %% owner messages (pyinet_tcp:close/1).
           sendable :: ets:tid()
          }).
 
@@ -79,6 +82,15 @@ cancel_monitor(Router, MRef) ->
     catch exit:_ -> false
     end.
 
+%% Tell the port program again who its router and port are, as they are
+%% encoded now: a node that became alive since it started (distribution
+%% started after pyinet, or pyinet_dist's own boot) encodes them with its new
+%% name. pyinet_dist calls it as soon as the node is alive; otherwise the
+%% router notices within ALIVE_CHECK_MS.
+-spec refresh(pid()) -> ok.
+refresh(Router) ->
+    gen_server:call(Router, refresh).
+
 %% gen_server.
 
 init([Index]) ->
@@ -98,11 +110,15 @@ await_hello(Index, Port) ->
                     Init = #{router => self(), port => Port, index => Index},
                     Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
                                                          {read_concurrency, true}]),
-                    %% With what the client adds to each send it counts there.
-                    Margin = maps:get(send_count_margin, Info),
-                    persistent_term:put({pyinet_sendable, self()}, {Sendable, Margin}),
+                    %% With how the client counts each send there.
+                    Count = maps:get(send_count, Info),
+                    persistent_term:put({pyinet_sendable, self()}, {Sendable, Count}),
                     true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+                    {Seed, Rules} = pyinet_fault:program_state(),
+                    Rules =:= [] andalso Seed =:= 0 orelse
+                        erlang:port_command(Port, term_to_binary({pyinet, {faults, Seed, Rules}})),
                     pyinet_pool:joined(self(), Port, Index),
+                    erlang:is_alive() orelse erlang:send_after(?ALIVE_CHECK_MS, self(), check_alive),
                     {ok, #state{port = Port, index = Index,
                                 watcher = pyinet_watcher:start_link(self(), Port),
                                 os_pid = maps:get(os_pid, Info, undefined),
@@ -146,6 +162,8 @@ handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) 
                                    end
                            end, {false, Monitors}, Monitors),
     {reply, Found, State#state{monitors = Monitors1}};
+handle_call(refresh, _From, State) ->
+    {reply, send_init(State), State};
 handle_call(_Request, _From, State) ->
     {reply, {error, badarg}, State}.
 
@@ -163,8 +181,18 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
                 N -> {noreply, State#state{delivered = N}}
             end
     end;
+handle_info(check_alive, State) ->
+    case erlang:is_alive() of
+        true -> send_init(State);
+        false -> erlang:send_after(?ALIVE_CHECK_MS, self(), check_alive)
+    end,
+    {noreply, State};
 handle_info(check_paused, State) ->
     {noreply, check_paused(State)};
+handle_info({closed, Socket}, State) ->
+    %% A close not waited for (pyinet_tcp:close/1): the socket is gone now;
+    %% the program's own {closed, S} finds nothing left to do.
+    {noreply, control({closed, Socket}, State)};
 handle_info({forward, Frame}, #state{port = Port} = State) ->
     %% A request from a process on another node, which cannot reach the port.
     erlang:port_command(Port, Frame),
@@ -196,6 +224,11 @@ terminate(Reason, #state{port = Port} = State) ->
     ok.
 
 %% Internal.
+
+send_init(#state{port = Port, index = Index}) ->
+    Init = #{router => self(), port => Port, index => Index},
+    erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+    ok.
 
 %% Backpressure on owners. An owner in {active, true} that stops reading would
 %% otherwise collect messages without bound (as with native gen_tcp); here its
@@ -264,6 +297,7 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         _ -> ok
     end,
     [Pid ! down(MRef, Socket, Info) || {MRef, Pid} <- maps:get(Socket, Monitors, [])],
+    pyinet_fault:socket_closed(Socket),
     State1 = State#state{monitors = maps:remove(Socket, Monitors)},
     case Sockets of
         #{Socket := Owner} ->
@@ -272,8 +306,11 @@ control({closed, Socket, Info}, #state{sockets = Sockets, monitors = Monitors,
         #{} ->
             State1
     end;
-control({sendable, Id, High}, #state{sendable = T} = State) ->
-    ets:insert_new(T, {Id, 0, High, 0}) orelse ets:update_element(T, Id, {3, High}),
+control({sendable, Id, High, Room, Active}, #state{sendable = T} = State) ->
+    Flag = case Active of true -> 1; false -> 0 end,
+    ets:insert_new(T, {Id, 0, High, 0, Room, Flag})
+        orelse ets:update_element(T, Id, [{3, High}, {5, Room}]
+                                         ++ [{6, 1} || Active]),
     State;
 control({busy, Id, Busy}, #state{sendable = T} = State) ->
     %% The socket may have become unsendable (and left the table) since.
@@ -283,7 +320,7 @@ control({unsendable, Id}, #state{sendable = T} = State) ->
     ets:delete(T, Id),
     State;
 control({acked, Acks}, #state{sendable = T} = State) ->
-    [acked(T, Id, Bytes) || {Id, Bytes} <- Acks],
+    [acked(T, Id, Bytes, Room) || {Id, Bytes, Room} <- Acks],
     State;
 control({watch, Pid}, State) ->
     hold(Pid, watches, State);
@@ -347,9 +384,13 @@ closed_tag(pyinet_udp) -> udp_closed;
 closed_tag(pyinet_sctp) -> sctp_closed;
 closed_tag(_) -> tcp_closed.
 
-%% Credit back for a sendable socket; one that has left the table since (it is
-%% unsendable now) has nothing to count.
-acked(T, Id, Bytes) ->
+%% Credit back for a sendable socket, with the kernel's room as it is now;
+%% one that has left the table since (it is unsendable now) has nothing to
+%% count. The room first: a sender that reads between the two sees the old
+%% count with the new room, never the new count with the old room (which the
+%% bytes acked here have used).
+acked(T, Id, Bytes, Room) ->
+    _ = ets:update_element(T, Id, {5, Room}),
     try ets:update_counter(T, Id, {2, -Bytes})
     catch error:badarg -> 0
     end.

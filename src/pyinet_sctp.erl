@@ -9,7 +9,11 @@
 %% requests: one request per port control or command.
 %%
 %% Options and records are checked as prim_inet checks them
-%% (pyinet_sctp_opts), with OTP's own inet:sctp_options/2 for open.
+%% (pyinet_sctp_opts), with OTP's own inet:sctp_options/2 for open. One
+%% option is pyinet's own: {sctp_backend, kernel | userland} in open's
+%% options chooses the SCTP that serves the socket (the kernel's, or usrsctp's
+%% inside the port program, for hosts without kernel SCTP); without it the
+%% application key sctp_backend decides, else the kernel's where it has SCTP.
 %%
 %% Its length is gen_sctp's: one API, function for function, with the inet_sctp
 %% and prim_inet internals each function calls in the order OTP has them.
@@ -293,16 +297,33 @@ socket_to_list(?SOCKET(_R, _P, Id)) ->
 
 %%% Internal: open (inet_sctp:open/1, inet:open_bind/8).
 
-do_open(Mod, Opts) ->
+do_open(Mod, Opts0) ->
     Family = case Mod of
                  inet6_sctp -> inet6;
                  _ -> inet
              end,
-    case inet:sctp_options(Opts, family_module(Family)) of
-        {ok, #sctp_opts{fd = Fd, ifaddr = Addr, port = Port, type = Type, opts = SOs}} ->
-            open_bind(Fd, Addr, Port, SOs, Family, Type);
+    case backend_option(Opts0) of
+        {ok, Backend, Opts} ->
+            case inet:sctp_options(Opts, family_module(Family)) of
+                {ok, #sctp_opts{fd = Fd, ifaddr = Addr, port = Port, type = Type, opts = SOs}} ->
+                    open_bind(Fd, Addr, Port, SOs ++ Backend, Family, Type);
+                Error ->
+                    Error
+            end;
         Error ->
             Error
+    end.
+
+%% pyinet's own open option, {sctp_backend, kernel | userland}: which SCTP
+%% serves the socket (the port program's default otherwise: the application
+%% key sctp_backend, else the kernel's where it has SCTP, else usrsctp's).
+%% Taken out before inet:sctp_options/2, which knows no such option, and
+%% given to the port program after the checked options.
+backend_option(Opts) ->
+    {Backends, Rest} = lists:partition(fun({sctp_backend, _}) -> true; (_) -> false end, Opts),
+    case lists:all(fun({_, B}) -> B =:= kernel orelse B =:= userland end, Backends) of
+        true -> {ok, lists:sublist(lists:reverse(Backends), 1), Rest};
+        false -> {error, einval}
     end.
 
 family_module(inet) -> inet_sctp;
@@ -318,9 +339,12 @@ open_bind(_Fd, BAddr0, BPort, Opts, Family, Type) ->
                 undefined -> inet:translate_ip(any, Family);
                 _ -> BAddr0
             end,
-    case pyinet_sctp_opts:setopts(Opts) of
+    {Backend, SOs} = lists:partition(fun({sctp_backend, _}) -> true; (_) -> false end, Opts),
+    case pyinet_sctp_opts:setopts(SOs) of
         {ok, Checked} ->
-            case with_router(fun(R, P) -> call(R, P, {sctp_open, Family, Type, Checked}) end) of
+            case with_router(fun(R, P) ->
+                                     call(R, P, {sctp_open, Family, Type, Checked ++ Backend})
+                             end) of
                 {ok, S} ->
                     try bind(S, BAddr, BPort) of
                         {ok, _} ->

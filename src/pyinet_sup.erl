@@ -12,6 +12,7 @@ start_link() ->
 init([]) ->
     N = pyinet_pool:size(),
     ok = pyinet_pool:init_counters(N),
+    ok = pyinet_fault:init_table(),
     Children = [#{id => {pyinet_router, I},
                   start => {pyinet_router, start_link, [I]},
                   restart => permanent,

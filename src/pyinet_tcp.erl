@@ -196,8 +196,10 @@ send(?SOCKET(R, P, Id), Data) ->
     end.
 
 %% Whether inet_drv would certainly answer this send `ok` at once: the socket is
-%% sendable (connected, no error, no end of input seen), not busy, and nothing
-%% is queued, or what is queued stays below the high watermark. Then the send is written
+%% sendable (connected, no error, no end of input seen) and not busy, and the
+%% send will find the queue empty (nothing is outstanding, or all that is
+%% outstanding fits in the kernel's room as the port program last reported it)
+%% or what is queued stays below the high watermark. Then the send is written
 %% to the port and not waited for; the port program counts it down as it goes
 %% out. Otherwise the send waits for the port program's answer, which follows
 %% inet_drv's rules (busy, send_timeout, errors) exactly.
@@ -205,19 +207,31 @@ can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
     case persistent_term:get({pyinet_sendable, Router}, undefined) of
         undefined ->
             false;
-        {Table, Margin} ->
-            %% Each send counts as its size plus the largest packet header the
-            %% port program may add (the hello's send_count_margin).
-            Count = Size + Margin,
-            try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}]) of
-                [Outstanding, High, Busy] ->
+        {Table, {Margin, Overhead, Segment}} ->
+            %% Each send counts as its size, the largest packet header the port
+            %% program may add, and what the kernel may charge for it beyond
+            %% its bytes (the hello's send_count).
+            Count = Size + Margin + Overhead * (1 + Size div Segment),
+            try ets:update_counter(Table, Id, [{2, Count}, {3, 0}, {4, 0}, {5, 0}]) of
+                [Outstanding, High, Busy, Room] ->
                     %% Once busy, inet_drv holds every sender until the queue drains.
-                    Busy =:= 0 andalso (Outstanding =:= Count orelse Outstanding < High)
+                    Busy =:= 0 andalso
+                        (Outstanding =:= Count orelse Outstanding < High orelse Outstanding =< Room)
             catch error:badarg ->
                     false
             end
     end;
 can_send_now(_Router, _Port, _Id, _Size) ->
+    false.
+
+%% The socket may send its owner messages from now on (close/1 waits then);
+%% whether it is sendable.
+mark_active(Router, Port, Id) when node(Port) =:= node() ->
+    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+        undefined -> false;
+        {Table, _} -> ets:update_element(Table, Id, {6, 1})
+    end;
+mark_active(_Router, _Port, _Id) ->
     false.
 
 send(S, Data, _Opts) ->
@@ -242,9 +256,41 @@ shutdown(?SOCKET(R, P, Id), How) when How =:= read; How =:= write; How =:= read_
 
 -spec close(socket()) -> ok.
 close(?SOCKET(R, P, Id) = S) ->
-    _ = pyinet_request:call(R, P, {tcp_close, Id}),
-    %% As inet:tcp_close/1: a close message already delivered is dropped.
-    receive {tcp_closed, S} -> ok after 0 -> ok end.
+    case closes_at_once(R, P, Id) of
+        true ->
+            %% Nothing to wait for, nothing that can come after: not waited
+            %% for. The router hears of it first (this process's later calls
+            %% to it come after), so that the socket is gone for inet:monitor/1
+            %% as a closed port is.
+            R ! {closed, S},
+            _ = erlang:port_command(P, term_to_binary({pyinet, {tcp_close, Id}})),
+            ok;
+        false ->
+            _ = pyinet_request:call(R, P, {tcp_close, Id}),
+            %% As inet:tcp_close/1: a close message already delivered is dropped.
+            receive {tcp_closed, S} -> ok after 0 -> ok end
+    end.
+
+%% Whether the port program will close the socket at once and has never sent
+%% its owner a message that could still be on its way: the socket is
+%% sendable (open, no error, no end of input seen), nothing is outstanding
+%% (nothing queued to wait for), it is not busy, and it has never been active.
+%% The row goes now, so that later sends on the handle wait for their answer.
+closes_at_once(Router, Port, Id) when node(Port) =:= node() ->
+    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+        undefined ->
+            false;
+        {Table, _} ->
+            case ets:lookup(Table, Id) of
+                [{Id, 0, _High, 0, _Room, 0}] ->
+                    ets:delete(Table, Id),
+                    true;
+                _ ->
+                    false
+            end
+    end;
+closes_at_once(_Router, _Port, _Id) ->
+    false.
 
 %% inet:tcp_controlling_process/2, step by step: only the owner may give the
 %% socket away; input already delivered to the owner's mailbox moves with it,
@@ -309,7 +355,23 @@ fdopen(_Fd, _Opts) ->
 %%% inet.
 
 -spec setopts(socket(), [term()]) -> ok | {error, term()}.
+setopts(?SOCKET(R, P, Id), [{active, A}] = Opts) when A =:= once; A =:= true ->
+    %% What an active socket's owner calls after every message: when the
+    %% socket is sendable (connected, no error, no end of input seen) the
+    %% answer can only be ok, so it is not waited for (the program applies
+    %% it in order with everything else this process asks of it).
+    case mark_active(R, P, Id) of
+        true ->
+            Frame = term_to_binary({pyinet, {inet_setopts, Id, Opts}}),
+            try erlang:port_command(P, Frame) of
+                true -> ok
+            catch error:badarg -> {error, einval}
+            end;
+        false ->
+            pyinet_inet:setopts(R, P, Id, Opts)
+    end;
 setopts(?SOCKET(R, P, Id), Opts) when is_list(Opts) ->
+    [mark_active(R, P, Id) || {active, A} <- Opts, A =/= false],
     pyinet_inet:setopts(R, P, Id, Opts);
 setopts(_, Opts) ->
     %% inet:setopts/2 on a port walks Opts with a list comprehension.

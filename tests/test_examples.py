@@ -21,3 +21,9 @@ def test_raw_open_port_client():
     assert out.returncode == 0, out.stdout + out.stderr
     assert "raw client ok" in out.stdout
     assert "<< {pyinet,{hello," in out.stdout
+
+
+def test_the_readme_shows_the_fault_example_as_it_is():
+    """The suite in the README is the one `make test` runs."""
+    example = (ROOT / "examples" / "fault_example_SUITE.erl").read_text()
+    assert "```erlang\n" + example + "```" in (ROOT / "README.md").read_text()

@@ -241,10 +241,15 @@ def test_options_the_driver_refuses_for_sctp(item):
 
 # -- no SCTP in the kernel -----------------------------------------------------------------
 
-def test_transports_name_sctp_only_when_the_kernel_has_it():
+def test_transports_name_sctp_when_a_backend_serves_it():
+    from bridge.sctp import backends
     info = transports()
-    assert (A("sctp") in info[A("transports")]) == kernel_sctp()
-    assert info[A("sctp")] == (A("kernel") if kernel_sctp() else A("unavailable"))
+    userland = backends.userland_available()
+    assert (A("sctp") in info[A("transports")]) == (kernel_sctp() or userland)
+    assert info[A("sctp")] == (A("kernel") if kernel_sctp()
+                               else A("userland") if userland else A("unavailable"))
+    assert info[A("sctp_backends")] == ([A("kernel")] if kernel_sctp() else []) + \
+        ([A("userland")] if userland else [])
 
 
 @pytest.mark.skipif(kernel_sctp(), reason="this kernel has SCTP")
@@ -252,11 +257,14 @@ def test_open_without_kernel_sctp_is_what_otp_returns():
     # gen_sctp:open() on a kernel without SCTP: {error, esocktnosupport}
     # (seqpacket), {error, eprotonosupport} (stream).
     b = BridgeProcess()
+    kernel = [(A("sctp_backend"), A("kernel"))]
     try:
-        assert b.call((A("sctp_open"), A("inet"), A("seqpacket"), [])) == \
+        assert b.call((A("sctp_open"), A("inet"), A("seqpacket"), kernel)) == \
             (error, A("esocktnosupport"))
-        assert b.call((A("sctp_open"), A("inet"), A("stream"), [])) == \
+        assert b.call((A("sctp_open"), A("inet"), A("stream"), kernel)) == \
             (error, A("eprotonosupport"))
+        assert b.call((A("sctp_open"), A("inet"), A("stream"),
+                       [(A("sctp_backend"), A("other"))])) == (error, A("einval"))
         assert b.call((A("sctp_lookup"), 99)) == (error, A("closed"))
         assert b.call((A("inet_getopts"), 99, [])) == (error, A("einval"))
     finally:

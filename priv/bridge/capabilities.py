@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import socket
-
 from .etf.terms import atom
+from .sctp import backends
 
 
 def kernel_sctp() -> bool:
     """True when the kernel has SCTP (a socket can be opened)."""
-    proto = getattr(socket, "IPPROTO_SCTP", 132)
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_SEQPACKET, proto)
-    except OSError:
-        return False
-    s.close()
-    return True
+    return backends.kernel_available()
 
 
 def transports() -> dict:
-    sctp = kernel_sctp()
+    """`transports`, with sctp when any backend serves it; `sctp`, the
+    backend of a new socket (kernel, userland or unavailable); and
+    `sctp_backends`, every one that works here."""
+    sctp = backends.default()
     return {
-        atom("transports"): [atom("tcp"), atom("udp")] + ([atom("sctp")] if sctp else []),
-        atom("sctp"): atom("kernel") if sctp else atom("unavailable"),
+        atom("transports"): [atom("tcp"), atom("udp")]
+        + ([atom("sctp")] if sctp != backends.UNAVAILABLE else []),
+        atom("sctp"): sctp,
+        atom("sctp_backends"): backends.available(),
     }

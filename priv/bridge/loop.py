@@ -87,6 +87,17 @@ class EventLoop:
         if self._hangups.pop(fd, None) is not None:
             self._update(fd)
 
+    def take_interest(self, fd: int) -> tuple:
+        """Remove and return the reader and writer callbacks of `fd` (None
+        for each that is not there), for whoever takes over the descriptor."""
+        reader = self._readers.pop(fd, None)
+        writer = self._writers.pop(fd, None)
+        self._update(fd)
+        return reader, writer
+
+    def hangup_of(self, fd: int):
+        return self._hangups.get(fd)
+
     def forget(self, fd: int) -> None:
         """Drop every interest in `fd` (call before closing it)."""
         self._readers.pop(fd, None)
@@ -102,7 +113,7 @@ class EventLoop:
         mask = ((_READ if fd in self._readers else 0) | (_WRITE if fd in self._writers else 0)
                 | (_HANGUP if fd in self._hangups else 0))
         old = self._masks.get(fd)
-        if mask == old:
+        if mask == old or (not mask and old is None):
             return
         if not mask:
             del self._masks[fd]

@@ -36,7 +36,13 @@ from .requests import EINVAL, Call, dispatch
 log = logging.getLogger("bridge")
 
 PYINET = atom("pyinet")
+_TCP_SEND = atom("tcp_send")
 _F_SETPIPE_SZ = 1031
+# Sends batched together are small ones, whose cost is the write itself; a
+# large send goes out on its own at once, and a batch is written when it
+# holds this much: later bytes would wait for the earlier ones to be read.
+_BATCH_SEND_MAX = 8 * 1024
+_BATCH_MAX = 256 * 1024
 _READ_BUDGET = 4 << 20  # bytes read from stdin per loop iteration, so sockets get their turn
 
 
@@ -66,6 +72,8 @@ class PortProgram:
         # reading from the network until the client says resume.
         self.paused_owners: set = set()
         self._acks: dict[int, int] = {}  # socket id -> bytes no longer outstanding
+        from .fault.layer import FaultLayer
+        self.faults = FaultLayer(self)
         self._stdin_is_file = False
         self._control = {
             "init": self._control_init,
@@ -73,6 +81,9 @@ class PortProgram:
             "pause": self._control_pause,
             "tcp_send": self._control_send,
             "resume": self._control_resume,
+            "faults": self._control_faults,
+            "inet_setopts": self._control_setopts,
+            "tcp_close": self._control_close,
         }
 
     # -- life cycle -----------------------------------------------------------------
@@ -131,6 +142,7 @@ class PortProgram:
         """The socket is gone; `reason` is what monitors of it are told
         (normal unless it went with its owner)."""
         if self.sockets.pop(sock.id, None) is not None:
+            self.faults.socket_gone(sock)
             if reason is None:
                 self.control(atom("closed"), sock.handle)
             else:
@@ -145,9 +157,19 @@ class PortProgram:
         self._acks[sid] = self._acks.get(sid, 0) + credit
 
     def _flush_acks(self) -> None:
+        """{acked, [{Id, Bytes, Room}]}: with the bytes, the kernel's room now
+        (send_side.py). Acks wait for the end of the loop iteration, so that
+        a run of sends is acked once, but never behind another frame: a
+        reply that follows a write in time follows its ack (a close after a
+        send and the recv that saw it then finds nothing outstanding)."""
         if self._acks:
             acks, self._acks = self._acks, {}
-            self.control(atom("acked"), list(acks.items()))
+            sockets = self.sockets
+            out = []
+            for sid, credit in acks.items():
+                room = getattr(sockets.get(sid), "send_room", None)
+                out.append((sid, credit, room() if room is not None else 0))
+            self.control(atom("acked"), out)
 
     def watch(self, pid) -> None:
         """Ask the client to tell us ({down, Pid, Reason}) when `pid` exits."""
@@ -174,10 +196,14 @@ class PortProgram:
         except EncodeError:
             log.exception("cannot encode a message for %r", dest)
             return
+        if self._acks:
+            self._flush_acks()
         self.writer.write(payload)
 
     def send_encoded(self, *pieces) -> None:
         """Queue a frame already encoded by a fast path (pieces are concatenated)."""
+        if self._acks:
+            self._flush_acks()
         self.writer.write(*pieces)
 
     def control(self, *msg) -> None:
@@ -205,28 +231,69 @@ class PortProgram:
             budget -= n
             self.bytes_in += n
             reader.buffer_updated(n, self.loop.time())
-            for frame in reader.frames():
-                self.handle_frame(frame, reader.began)
+            self._handle_frames(reader)
             if n < len(buf):
                 break
         if self._stdin_is_file:
             self.loop.call_soon(self._on_stdin)
 
+    def _handle_frames(self, reader) -> None:
+        """The frames one read brought. A run of small sends that need no
+        reply on one socket is handed over as one batch (one write for them
+        all, where each would otherwise cost its own); any other frame, and
+        the end of the read, hand the run over first, so that everything
+        keeps its order."""
+        batch_sid, batch, batched = None, [], 0
+        for frame in reader.frames():
+            term = self._decode(frame, reader.began)
+            if term is None:
+                continue
+            send = _small_no_reply_send(term)
+            if send is not None:
+                sid, data = send
+                if batch and (sid != batch_sid or batched + len(data) > _BATCH_MAX):
+                    self._send_batch(batch_sid, batch)
+                    batch, batched = [], 0
+                batch_sid = sid
+                batch.append(data)
+                batched += len(data)
+                continue
+            if batch:
+                self._send_batch(batch_sid, batch)
+                batch_sid, batch, batched = None, [], 0
+            self._handle_safely(term)
+        if batch:
+            self._send_batch(batch_sid, batch)
+
+    def _send_batch(self, sid: int, datas: list) -> None:
+        sock = self.sockets.get(sid)
+        send = getattr(sock, "send_no_reply_batch", None)
+        if send is not None:
+            send(datas)
+
     def handle_frame(self, frame, began: float | None = None) -> None:
         """Handle one request frame; `began` is the loop time at which it began to
         arrive (now, if not given)."""
+        term = self._decode(frame, began)
+        if term is not None:
+            self._handle_safely(term)
+
+    def _decode(self, frame, began: float | None):
+        """The frame's term (None when it cannot be one), counted and traced."""
         self.frame_began = self.loop.time() if began is None else began
         self.frames_in += 1
         if self.tracer is not None and not isinstance(frame, OversizedFrame):
             self.tracer.frame_in(frame)
         if isinstance(frame, OversizedFrame):
             log.error("dropped a frame of %d bytes (larger than the limit)", frame.length)
-            return
+            return None
         try:
-            term = decode(frame)
+            return decode(frame)
         except DecodeError as exc:
             log.error("dropped an undecodable frame of %d bytes: %s", len(frame), exc)
-            return
+            return None
+
+    def _handle_safely(self, term) -> None:
         try:
             self._handle_term(term)
         except Exception:  # a bug must cost one request, not the whole program
@@ -266,7 +333,17 @@ class PortProgram:
             raise TypeError
         router = info.get(atom("router"), self.router)
         port = info.get(atom("port"), self.port)
+        renamed = (router, port) != (self.router, self.port) and self.router != atom("undefined")
         self.router, self.port = router, port
+        if renamed:
+            # The node became alive after this program started (pyinet_dist's
+            # listen socket is made before net_kernel names the node): the
+            # handles the BEAM sees from now on name the router and port as
+            # they are encoded now.
+            for sock in self.sockets.values():
+                remake = getattr(sock, "remake_handle", None)
+                if remake is not None:
+                    remake()
 
     def _control_send(self, sid, data) -> None:
         """A send the client did not wait for (PROTOCOL.md, "Flow control")."""
@@ -274,6 +351,32 @@ class PortProgram:
         send = getattr(sock, "send_no_reply", None)
         if send is not None and isinstance(data, (bytes, memoryview)):
             send(data)
+
+    def _control_faults(self, seed, rules) -> None:
+        """The fault state the client keeps (pyinet_fault), for a program that starts."""
+        if type(seed) is not int or not isinstance(rules, list):
+            raise TypeError
+        self.faults.seed(seed)
+        self.faults.set_rules([tuple(rule) for rule in rules if type(rule) is tuple and len(rule) == 3])
+
+    def _control_setopts(self, sid, options) -> None:
+        """An inet_setopts the client did not wait for: `{active, once | true}`
+        on a sendable socket, whose answer can only be ok (pyinet_tcp)."""
+        sock = self.sockets.get(sid) if type(sid) is int else None
+        if sock is not None and isinstance(options, list):
+            try:
+                sock.setopts(options)
+            except RequestError as exc:
+                log.warning("setopts %r on socket %d: %r", options, sid, exc.reason)
+
+    def _control_close(self, sid) -> None:
+        """A tcp_close the client did not wait for: a passive sendable socket
+        with nothing outstanding, whose answer can only be an immediate ok
+        (pyinet_tcp:close/1)."""
+        sock = self.sockets.get(sid) if type(sid) is int else None
+        if sock is not None and hasattr(sock, "close"):
+            from .requests import NO_REPLY
+            sock.close(NO_REPLY)
 
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)
@@ -304,6 +407,17 @@ class PortProgram:
                     gone(pid)
 
 
+def _small_no_reply_send(term):
+    """(Id, Binary) of `{pyinet, {tcp_send, Id, Binary}}` with a small
+    Binary, the sends worth batching; else None."""
+    if type(term) is tuple and len(term) == 2 and term[0] == PYINET:
+        ctl = term[1]
+        if (type(ctl) is tuple and len(ctl) == 3 and ctl[0] == _TCP_SEND and type(ctl[1]) is int
+                and isinstance(ctl[2], (bytes, memoryview)) and len(ctl[2]) < _BATCH_SEND_MAX):
+            return ctl[1], ctl[2]
+    return None
+
+
 def _caller_of(term):
     if type(term) is tuple and len(term) == 3 and isinstance(term[1], Pid):
         return term[1], term[0]
@@ -312,11 +426,11 @@ def _caller_of(term):
 
 def hello_info(release: Release | None = None) -> dict:
     from .capabilities import transports
-    from .tcp.sender import SEND_COUNT_MARGIN
+    from .tcp.sender import SEND_COUNT_MARGIN, SKB_OVERHEAD, SKB_SEGMENT
     info = {
         atom("protocol"): PROTOCOL_VERSION,
-        # What the client adds to each send it counts (PROTOCOL.md, "Flow control").
-        atom("send_count_margin"): SEND_COUNT_MARGIN,
+        # How the client counts each send (PROTOCOL.md, "Flow control").
+        atom("send_count"): (SEND_COUNT_MARGIN, SKB_OVERHEAD, SKB_SEGMENT),
         atom("otp_release"): (release or Release()).otp,
         atom("version"): __version__.encode(),
         atom("os_pid"): os.getpid(),
@@ -336,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr,
                         level=getattr(logging, args.log_level.upper(), logging.WARNING),
                         format="pyinet bridge %(process)d %(levelname)s %(name)s: %(message)s")
-    from . import admin, inet, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
+    from . import admin, fault, inet, sctp, sock, tcp, udp  # noqa: F401  (they register their requests)
     loop = EventLoop()
     program = PortProgram(loop)
     if args.trace:

@@ -28,6 +28,9 @@
          backends/0,
          format_report/1, first_difference/2, show/2, check_references/1]).
 
+%% Recorded references: native traces kept in a file, pyinet compared with them.
+-export([record/2, replay/2, replay_main/2]).
+
 %% Used by scenarios.
 -export([r/1, r/2, t/1, caught/1, msgs/0, msgs/1, spawn_proc/2, known_port/1, sleep/1,
          opts/2, udp_opts/2, sctp/1, socket/1, backend/1, is_native/1, label/0]).
@@ -185,7 +188,7 @@ main() ->
 main(#{} = Options) ->
     main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
           pyinet_conformance_tcp_otp, pyinet_conformance_udp, pyinet_conformance_socket,
-          pyinet_conformance_socket_dgram], Options);
+          pyinet_conformance_socket_dgram, pyinet_conformance_fault], Options);
 main(Args) ->
     main(Args, #{}).
 
@@ -399,6 +402,79 @@ name(Kind, Value, #{n := Names} = St) ->
         #{} ->
             N = 1 + maps:get({count, Kind}, Names, 0),
             {{Kind, N}, St#{n := Names#{Key => N, {count, Kind} => N}}}
+    end.
+
+%%% Recorded references.
+%%
+%% Native gen_sctp needs kernel SCTP, which most machines lack; pyinet's
+%% userland SCTP does not. record/2 keeps the native traces of a run where
+%% the kernel has SCTP (the VM of make test-sctp), one scenario a term in a
+%% text file; replay/2 runs the pyinet side anywhere and compares it with
+%% them: the same comparison as run/1, with the reference read instead of
+%% run. A recording is of one OTP release (traces differ between releases):
+%% replay refuses another's.
+
+%% Run the native side of the modules' scenarios and write their traces to
+%% Path: {otp_release, R}. then {Module, Name, Trace}. for each.
+-spec record([module()], file:filename()) -> ok.
+record(Modules, Path) ->
+    case check_references(Modules) of
+        ok -> ok;
+        {error, Module, Why} -> error({reference_unavailable, Module, Why})
+    end,
+    Release = erlang:system_info(otp_release),
+    Entries = [{Module, Name, run_scenario(Module, Name, backend(native))}
+               || Module <- Modules, Name <- Module:scenarios()],
+    ok = file:write_file(Path, [io_lib:format("~p.~n", [T])
+                                || T <- [{otp_release, Release} | Entries]]).
+
+%% The pyinet side of every recorded scenario of Modules, compared with its
+%% recorded native trace (three tries, as run/1 gives the pair). Deviations
+%% are looked up with Deviations(Module, Name).
+-spec replay([module()], map()) -> [{module(), atom(), outcome()}].
+replay(Modules, #{recording := Path} = Options) ->
+    Deviations = maps:get(deviations, Options, fun pyinet_conformance_deviations:reason/2),
+    Only = maps:get(only, Options, all),
+    Verbose = maps:get(verbose, Options, false),
+    {ok, [{otp_release, Recorded} | Entries]} = file:consult(Path),
+    case erlang:system_info(otp_release) of
+        Recorded -> ok;
+        Running -> error({recorded_on_another_release, Recorded, Running})
+    end,
+    ok = pyinet:start(),
+    [begin
+         Outcome = replay_one(Module, Name, Native, Deviations, 3),
+         Verbose andalso io:format("~ts", [format_row({Module, Name, Outcome})]),
+         {Module, Name, Outcome}
+     end
+     || {Module, Name, Native} <- Entries, lists:member(Module, Modules),
+        Only =:= all orelse lists:member(Name, Only)].
+
+replay_one(Module, Name, Native, Deviations, Tries) ->
+    Pyinet = run_scenario(Module, Name, backend(pyinet)),
+    if
+        Pyinet =:= Native -> identical;
+        Tries > 1 -> replay_one(Module, Name, Native, Deviations, Tries - 1);
+        true ->
+            case Deviations(Module, Name) of
+                undefined -> {differs, Native, Pyinet};
+                Reason -> {documented, Reason}
+            end
+    end.
+
+%% From the command line: replay, print the table and the summary line, and
+%% halt with 0 only if nothing differs (2 if the recording cannot serve).
+-spec replay_main([module()], map()) -> no_return().
+replay_main(Modules, Options) ->
+    try replay(Modules, Options) of
+        Results ->
+            io:format("~ts", [format_report(Results)]),
+            halt(case [x || {_, _, {differs, _, _}} <- Results] of [] -> 0; _ -> 1 end)
+    catch
+        error:{recorded_on_another_release, Recorded, Running} ->
+            io:format("conformance: set-up error: the native traces were recorded on OTP ~s, "
+                      "this is OTP ~s~nconformance: nothing was compared~n", [Recorded, Running]),
+            halt(2)
     end.
 
 %%% Report.

@@ -94,6 +94,7 @@ sequence_cause(_) ->
 -define(PACKET, pyinet_conformance_tcp_packet).
 -define(OTP, pyinet_conformance_tcp_otp).
 -define(UDP, pyinet_conformance_udp).
+-define(FAULT, pyinet_conformance_fault).
 
 s(Module, Names) -> [{Module, N} || N <- Names].
 
@@ -130,7 +131,8 @@ documented() ->
                     ++ s(?OTP, [shutdown_write_pending_output, linger_zero_pending_output,
                                 econnreset_after_async_send_active,
                                 econnreset_after_async_send_active_once,
-                                econnreset_after_async_send_passive, send_timeout_resumes])},
+                                econnreset_after_async_send_passive, send_timeout_resumes])
+                    ++ s(?FAULT, [stalled_reader])},
      #{id => show_econnreset, kind => documented,
        title => "show_econnreset and a peer's close",
        text => "gen_tcp(3): \"The option show_econnreset basically do not work as described "
@@ -289,7 +291,8 @@ bugs() ->
                     ++ s(?FLOW, [half_close_passive_exit, half_close_active_n_exit,
                                  send_after_peer_close_active,
                                  controlling_process_after_peer_close,
-                                 monitor_peer_close_active])},
+                                 monitor_peer_close_active])
+                    ++ s(?FAULT, [half_close_by_peer, half_close_by_peer_active])},
      #{id => half_closed_options, kind => bug,
        title => "{exit_on_close, false}: options fail once the peer closed",
        text => "With {exit_on_close, false} a socket stays open after the peer has closed, to "
@@ -528,7 +531,8 @@ unspecified() ->
                              recv_partial_then_close])
                     ++ s(?FLOW, [reset_while_receiving, reset_while_receiving_show_econnreset,
                                  recv_timeout_then_peer_close])
-                    ++ s(?PACKET, [opt_send_timeout_close_effect])},
+                    ++ s(?PACKET, [opt_send_timeout_close_effect])
+                    ++ s(?FAULT, [reset_by_peer_passive])},
      #{id => recv_length_in_packet_mode, kind => unspecified,
        title => "recv with a Length when the packet type is not raw",
        text => "gen_tcp(3): \"Argument Length is only meaningful when the socket is in raw "

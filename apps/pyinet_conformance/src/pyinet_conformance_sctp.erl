@@ -16,7 +16,7 @@
 %% initialised (stack bytes there, zeros here), become 'unset'.
 -module(pyinet_conformance_sctp).
 
--export([scenarios/0, reference/0, why_no_sctp/3]).
+-export([scenarios/0, reference/0, why_no_sctp/3, userland_main/1]).
 -export([canon/1, r/1, t/1, msgs/1, open/2, port/1, assoc/3, recv_event/2]).
 
 %% open, listen, close.
@@ -68,7 +68,7 @@
 
 scenarios() ->
     [F || {F, 1} <- ?MODULE:module_info(exports),
-          not lists:member(F, [r, t, msgs, open, port, canon, module_info])].
+          not lists:member(F, [r, t, msgs, open, port, canon, module_info, userland_main])].
 
 %%% Whether the reference can run.
 
@@ -110,6 +110,31 @@ libsctp_found() ->
     Dirs = string:lexemes(os:getenv("LD_LIBRARY_PATH", ""), ":"),
     string:find(Cache, "libsctp.so.1 ") =/= nomatch
         orelse lists:any(fun(D) -> filelib:is_file(filename:join(D, "libsctp.so.1")) end, Dirs).
+
+%%% The userland backend against recorded native traces.
+
+%% The scenarios of this module and pyinet_conformance_sctp_opts on pyinet's
+%% userland SCTP, compared with the native traces recorded for this OTP
+%% release in Dir (otpR.traces, written in the VM by
+%% tests/vm/sctp_userland.sh). Prints the table, halts 0 when nothing
+%% differs, 1 when something does, 2 when there is no recording to compare
+%% with.
+-spec userland_main(file:filename()) -> no_return().
+userland_main(Dir) ->
+    Path = filename:join(Dir, "otp" ++ erlang:system_info(otp_release) ++ ".traces"),
+    case filelib:is_regular(Path) of
+        true ->
+            application:set_env(pyinet, sctp_backend, userland),
+            pyinet_conformance:replay_main(
+              [?MODULE, pyinet_conformance_sctp_opts],
+              #{recording => Path, deviations => fun pyinet_conformance_deviations:userland/2});
+        false ->
+            io:format("conformance: set-up error: no native gen_sctp traces for OTP ~s in ~s "
+                      "(record them with tests/vm/sctp_userland.sh in the VM)~n"
+                      "conformance: nothing was compared~n",
+                      [erlang:system_info(otp_release), Dir]),
+            halt(2)
+    end.
 
 %%% Recording, with the kernel's own numbers renamed.
 

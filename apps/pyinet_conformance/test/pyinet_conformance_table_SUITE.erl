@@ -10,13 +10,13 @@
 
 -export([all/0, suite/0, init_per_testcase/2, end_per_testcase/2]).
 -export([tcp/1, tcp_flow/1, tcp_packet/1, tcp_otp/1, udp/1, socket/1, socket_dgram/1,
-         sctp/1, sctp_opts/1]).
+         sctp/1, sctp_opts/1, fault/1]).
 
 suite() ->
     [{timetrap, {minutes, 15}}].
 
 all() ->
-    [tcp, tcp_flow, tcp_packet, tcp_otp, udp, socket, socket_dgram, sctp, sctp_opts].
+    [tcp, tcp_flow, tcp_packet, tcp_otp, udp, socket, socket_dgram, sctp, sctp_opts, fault].
 
 init_per_testcase(Case, Config) ->
     Module = module(Case),
@@ -37,6 +37,7 @@ socket(Config) -> table(Config).
 socket_dgram(Config) -> table(Config).
 sctp(Config) -> table(Config).
 sctp_opts(Config) -> table(Config).
+fault(Config) -> table(Config).
 
 module(Case) ->
     list_to_atom("pyinet_conformance_" ++ atom_to_list(Case)).

@@ -8,6 +8,7 @@ and name the Erlang module their handle carries (`module`).
 
 from __future__ import annotations
 
+import ctypes
 import socket
 import struct
 
@@ -88,10 +89,20 @@ class InetSocket:
         self.stats = Stats()
         program.register(self)
         program.owner_changed(self)
+        if program.faults.watching:
+            # Once the transport has set itself up, before its first read.
+            self.loop.call_soon(program.faults.socket_opened, self)
 
     def make_handle(self, program) -> tuple:
         """The socket term the BEAM sees; a transport may add to its handle."""
         return program.make_handle(self.module, self.id)
+
+    def remake_handle(self) -> None:
+        self.handle = self.make_handle(self.program)
+        self.handle_ext = encode(self.handle)[1:]
+        prefix = getattr(self, "_prefix", None)
+        if prefix is not None:
+            prefix.owner = None  # rebuilt with the new handle on the next message
 
     # -- ownership -------------------------------------------------------------------
 
@@ -325,3 +336,22 @@ def _unlinger(sock: socket.socket) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER.pack(0, 0))
     except OSError:
         pass
+
+
+class _SockaddrUnspec(ctypes.Structure):
+    _fields_ = [("family", ctypes.c_ushort), ("data", ctypes.c_char * 14)]
+
+
+_libc = None
+
+
+def disconnect(fd: int) -> None:
+    """connect() to an AF_UNSPEC address, which Python's connect() cannot say:
+    a datagram socket forgets its peer (inet_drv's disassoc_sa); a connected
+    TCP socket is reset (Linux's tcp_disconnect: an RST to the peer, and
+    ECONNRESET from the next read here)."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    addr = _SockaddrUnspec(socket.AF_UNSPEC)
+    _libc.connect(fd, ctypes.byref(addr), ctypes.sizeof(addr))

@@ -1,4 +1,7 @@
-"""The SCTP calls Python's socket module cannot make.
+"""The SCTP calls Python's socket module cannot make, and `KernelApi`, which
+makes them on one kernel socket: the calls socket.py asks of a socket beyond
+Python's socket methods, which the userland endpoint (endpoint.py) answers
+too.
 
 Several SCTP getsockopt calls carry input in their buffer (the association id,
 a peer address, the id to peel off), which `socket.getsockopt` cannot pass: it
@@ -90,3 +93,37 @@ def local_addrs(fd: int, assoc_id: int) -> list:
 def peer_addrs(fd: int, assoc_id: int) -> list:
     """sctp_getpaddrs: [{IP, Port}]."""
     return _addrs(fd, st.GET_PEER_ADDRS, assoc_id)
+
+
+class KernelApi:
+    """This module's calls on one kernel SCTP socket."""
+
+    __slots__ = ("sock",)
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def getsockopt_in(self, optname: int, data: bytes, size: int | None = None) -> bytes:
+        return getsockopt_in(self.sock.fileno(), optname, data, size)
+
+    def connectx(self, packed: bytes) -> tuple[int, int]:
+        return connectx(self.sock.fileno(), packed)
+
+    def peeloff(self, assoc_id: int) -> socket.socket:
+        fd = peeloff(self.sock.fileno(), assoc_id)
+        return socket.socket(self.sock.family, socket.SOCK_STREAM, st.SOL_SCTP, fileno=fd)
+
+    def bindx(self, packed: bytes, add: bool = True) -> None:
+        bindx(self.sock, packed, add)
+
+    def local_addrs(self, assoc_id: int) -> list:
+        return local_addrs(self.sock.fileno(), assoc_id)
+
+    def peer_addrs(self, assoc_id: int) -> list:
+        return peer_addrs(self.sock.fileno(), assoc_id)
+
+
+def api_of(sock):
+    """The SCTP calls of a socket: KernelApi for a kernel socket; a userland
+    endpoint makes them itself."""
+    return KernelApi(sock) if isinstance(sock, socket.socket) else sock

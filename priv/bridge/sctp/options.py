@@ -23,7 +23,6 @@ from ..active import PASSIVE, ActiveMode
 from ..errors import RequestError
 from ..etf.terms import Atom, atom
 from ..inet import options as inet_opts
-from . import kernel
 from . import structs as st
 
 EINVAL = atom("einval")
@@ -286,22 +285,22 @@ def _key(item, position: int = 1):
     return record[position]
 
 
-def fill(sock: socket.socket, opts: SctpOptions, items: list) -> list:
-    """sctp_fill_opts: [{Name, Value}] for the options the kernel answers."""
+def fill(sock: socket.socket, api, opts: SctpOptions, items: list) -> list:
+    """sctp_fill_opts: [{Name, Value}] for the options the kernel answers
+    (`api`: kernel.api_of(sock), for the reads with input)."""
     out = []
-    fd = sock.fileno()
     family = sock.family
     for item in items:
         name = item[0] if type(item) is tuple and item else item
         if not isinstance(name, Atom):
             _fail()
-        value = _fill_one(sock, fd, family, opts, name, item)
+        value = _fill_one(sock, api, family, opts, name, item)
         if value is not None:
             out.append((name, value))
     return out
 
 
-def _fill_one(sock, fd, family, opts, name, item):
+def _fill_one(sock, api, family, opts, name, item):
     if name == "buffer":
         return opts.buffer
     if name == "mode":
@@ -317,22 +316,22 @@ def _fill_one(sock, fd, family, opts, name, item):
             return None
         return value != 0 if boolean else value
     try:
-        return _fill_struct(sock, fd, family, name, item)
+        return _fill_struct(sock, api, family, name, item)
     except OSError:
         return None
 
 
-def _in(fd, optname, data: bytes):
-    return kernel.getsockopt_in(fd, optname, data)
+def _in(api, optname, data: bytes):
+    return api.getsockopt_in(optname, data)
 
 
-def _fill_struct(sock, fd, family, name, item):
+def _fill_struct(sock, api, family, name, item):
     if name == "sctp_rtoinfo":
-        raw = _in(fd, st.RTOINFO, st.RTOINFO_S.pack(_assoc(_key(item)), 0, 0, 0))
+        raw = _in(api, st.RTOINFO, st.RTOINFO_S.pack(_assoc(_key(item)), 0, 0, 0))
         assoc, initial, max_, min_ = st.RTOINFO_S.unpack(raw)
         return (atom("sctp_rtoinfo"), assoc & 0xFFFFFFFF, initial, max_, min_)
     if name == "sctp_associnfo":
-        raw = _in(fd, st.ASSOCINFO, st.ASSOCPARAMS_S.pack(_assoc(_key(item)), 0, 0, 0, 0, 0))
+        raw = _in(api, st.ASSOCINFO, st.ASSOCPARAMS_S.pack(_assoc(_key(item)), 0, 0, 0, 0, 0))
         return (atom("sctp_assocparams"),) + _unsigned_assoc(st.ASSOCPARAMS_S.unpack(raw))
     if name == "sctp_initmsg":
         raw = sock.getsockopt(st.SOL_SCTP, st.INITMSG, st.INITMSG_S.size)
@@ -345,7 +344,7 @@ def _fill_struct(sock, fd, family, name, item):
         return raw.split(b"\0", 1)[0]
     if name in ("sctp_primary_addr", "sctp_set_peer_primary_addr"):
         optname = st.PRIMARY_ADDR if name == "sctp_primary_addr" else st.SET_PEER_PRIMARY_ADDR
-        raw = _in(fd, optname, st.PRIM_S.pack(_assoc(_key(item)), bytes(128)))
+        raw = _in(api, optname, st.PRIM_S.pack(_assoc(_key(item)), bytes(128)))
         assoc, addr = st.PRIM_S.unpack(raw)
         record = "sctp_prim" if name == "sctp_primary_addr" else "sctp_setpeerprim"
         return (atom(record), assoc & 0xFFFFFFFF, st.unpack_sockaddr(addr))
@@ -354,13 +353,13 @@ def _fill_struct(sock, fd, family, name, item):
         return (atom("sctp_setadaptation"), socket.ntohl(ind))
     if name == "sctp_peer_addr_params":
         addr = _address_key(family, _key(item, 2))
-        raw = _in(fd, st.PEER_ADDR_PARAMS,
+        raw = _in(api, st.PEER_ADDR_PARAMS,
                   st.PADDRPARAMS_S.pack(_assoc(_key(item)), addr, 0, 0, 0, 0, 0, 0, 0))
         assoc, addr, hb, maxrxt, mtu, sack, flags, _, _ = st.PADDRPARAMS_S.unpack(raw)
         return (atom("sctp_paddrparams"), assoc & 0xFFFFFFFF, st.unpack_sockaddr(addr), hb, maxrxt,
                 mtu, sack, st.paddr_flags_term(flags))
     if name == "sctp_default_send_param":
-        raw = _in(fd, st.DEFAULT_SEND_PARAM,
+        raw = _in(api, st.DEFAULT_SEND_PARAM,
                   st.SNDRCVINFO.pack(0, 0, 0, 0, 0, 0, 0, 0, _assoc(_key(item, 9))))
         return st.sndrcvinfo_term(raw)
     if name == "sctp_events":
@@ -368,12 +367,12 @@ def _fill_struct(sock, fd, family, name, item):
         flags = [b != 0 for b in raw[:8].ljust(8, b"\0")]
         return (atom("sctp_event_subscribe"),) + tuple(flags) + (False,)
     if name == "sctp_status":
-        raw = _in(fd, st.STATUS, st.STATUS_S.pack(_assoc(_key(item)), 0, 0, 0, 0, 0, 0, 0,
+        raw = _in(api, st.STATUS, st.STATUS_S.pack(_assoc(_key(item)), 0, 0, 0, 0, 0, 0, 0,
                                                    bytes(152)))
         return st.status_term(raw)
     if name == "sctp_get_peer_addr_info":
         addr = _address_key(family, _key(item, 2))
-        raw = _in(fd, st.GET_PEER_ADDR_INFO,
+        raw = _in(api, st.GET_PEER_ADDR_INFO,
                   st.PADDRINFO_S.pack(_assoc(_key(item)), addr, 0, 0, 0, 0, 0))
         return st.paddrinfo_term(raw)
     _fail()

@@ -18,7 +18,7 @@ from ..etf.terms import Atom, atom
 from ..requests import (EINVAL, OK, any_term, binary, fail, non_neg_int,
                         proplist, request, socket_of, timeout)
 from .. import addresses
-from . import kernel
+from . import backends
 from . import options as sopt
 from . import structs as st
 from .socket import SctpSocket
@@ -81,9 +81,21 @@ def _packed(family: int, addr) -> bytes:
 
 @request("sctp_open", inet_family, sock_type, proplist)
 def sctp_open(program, call, family, kind, options):
-    """prim_inet:open(sctp, Family, Type) and its setopts: {ok, S} owned by the caller."""
+    """prim_inet:open(sctp, Family, Type) and its setopts: {ok, S} owned by
+    the caller, on the backend an `{sctp_backend, B}` in the options names
+    (anywhere in them), else the program's default (backends.py)."""
+    backend = backends.default()
+    rest = []
+    for item in options:
+        if type(item) is tuple and len(item) == 2 and item[0] == backends.OPTION:
+            if item[1] not in (backends.KERNEL, backends.USERLAND):
+                fail()
+            backend = item[1]
+        else:
+            rest.append(item)
+    options = rest
     try:
-        sock = socket.socket(family, kind, st.SOL_SCTP)
+        sock = backends.new_socket(program, backend, family, kind)
     except OSError as exc:
         raise RequestError(oserror_atom(exc)) from None
     s = SctpSocket(program, sock, family, call.caller, sopt.SctpOptions(),
@@ -111,7 +123,7 @@ def sctp_bind(program, call, s, addr):
         if fam == s.family:
             s.sock.bind(pyaddr)
         else:
-            kernel.bindx(s.sock, _packed(s.family, addr))
+            s.api.bindx(_packed(s.family, addr))
         port = pyaddr[1]
         if port == 0:
             port = s.sock.getsockname()[1]
@@ -128,7 +140,7 @@ def sctp_bindx(program, call, s, how, addrs):
     for addr in addrs:
         packed = _packed(s.family, addr)
         try:
-            kernel.bindx(s.sock, packed, how == ADD)
+            s.api.bindx(packed, how == ADD)
         except OSError as exc:
             raise RequestError(oserror_atom(exc)) from None
     return OK

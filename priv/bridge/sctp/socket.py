@@ -72,6 +72,9 @@ class SctpSocket(InetSocket):
                  one_to_one: bool = False, connected: bool = False):
         super().__init__(program, sock, family, owner, opts)
         sock.setblocking(False)
+        # The SCTP calls beyond Python's socket methods (kernel.py), which a
+        # userland endpoint (endpoint.py) makes itself.
+        self.api = kernel.api_of(sock)
         self.one_to_one = one_to_one
         self.connected = connected
         self.listening = False
@@ -257,7 +260,7 @@ class SctpSocket(InetSocket):
             self._select(self.opts.active.mode != PASSIVE)
 
     def getopts(self, names: list) -> list:
-        return sopt.fill(self.sock, self.opts, names)
+        return sopt.fill(self.sock, self.api, self.opts, names)
 
     # -- sending (packet_inet_command) --------------------------------------------------
 
@@ -272,7 +275,7 @@ class SctpSocket(InetSocket):
     def default_send_params(self, assoc_id: int):
         """inet_sctp:send/4's getopts of sctp_default_send_param, or None."""
         try:
-            raw = kernel.getsockopt_in(self.fd, st.DEFAULT_SEND_PARAM,
+            raw = self.api.getsockopt_in(st.DEFAULT_SEND_PARAM,
                                        st.SNDRCVINFO.pack(0, 0, 0, 0, 0, 0, 0, 0, assoc_id))
         except OSError:
             return None
@@ -292,7 +295,7 @@ class SctpSocket(InetSocket):
     def connectx(self, packed: bytes) -> object:
         """INET_REQ_CONNECT with an address list: {ok, AssocId} once the
         association is under way."""
-        err, assoc_id = kernel.connectx(self.fd, packed)
+        err, assoc_id = self.api.connectx(packed)
         if err in (0, errno.EINPROGRESS):
             return (OK, assoc_id & 0xFFFFFFFF)
         return (ERROR, posix_atom(err))
@@ -307,10 +310,9 @@ class SctpSocket(InetSocket):
 
     def peeloff(self, caller, assoc_id: int):
         try:
-            fd = kernel.peeloff(self.fd, assoc_id)
+            sock = self.api.peeloff(assoc_id)
         except OSError as exc:
             return (ERROR, oserror_atom(exc))
-        sock = socket.socket(self.family, socket.SOCK_STREAM, st.SOL_SCTP, fileno=fd)
         # sctp_inet_copy: mode and buffer come along, the rest is a new port's.
         opts = sopt.SctpOptions(binary=self.opts.binary, buffer=self.opts.buffer)
         peeled = SctpSocket(self.program, sock, self.family, caller, opts, one_to_one=True,
@@ -327,7 +329,7 @@ class SctpSocket(InetSocket):
     def addresses(self, local: bool, assoc_id: int):
         """sctp_getladdrs / sctp_getpaddrs."""
         try:
-            return (kernel.local_addrs if local else kernel.peer_addrs)(self.fd, assoc_id)
+            return (self.api.local_addrs if local else self.api.peer_addrs)(assoc_id)
         except OSError as exc:
             raise RequestError(oserror_atom(exc)) from None
 

@@ -78,7 +78,9 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         self._announced_high = 0
         if opts.active.active:
             self._select(True)
-        self._set_sendable(True)
+        # No room yet: a first send goes unwaited anyway, and its ack says
+        # the room (a system call less for every new connection).
+        self._set_sendable(True, room=0)
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else ("closed" if self.sock is None else "read-closed")

@@ -32,13 +32,38 @@ _ACCEPT_FAMILY_OPTS = {socket.AF_INET: ("tos", "ttl", "recvtos", "recvttl"),
                        socket.AF_INET6: ("tclass", "recvtclass")}
 
 
-def _accept_opts(listen_sock: socket.socket, conn_sock: socket.socket, family: int) -> None:
-    names = _ACCEPT_OPTS + _ACCEPT_FAMILY_OPTS.get(family, ())
-    values = [(name, opt.get_socket_option(listen_sock, name)) for name in names]
-    # setopts applies the list last first, as prim_inet encodes it.
-    for name, value in reversed(values):
-        if value is not None:  # getopts leaves out what the kernel will not report
-            opt.set_socket_option(conn_sock, name, value)
+class AcceptOptions:
+    """prim_inet:accept_opts/3 for one listen socket, without asking the
+    kernel what it already said: the listen socket's values are read once
+    (again after a setopts on it), and so are those a new connection comes
+    with (every one from this listen socket comes with the same): an option
+    that already has the listen socket's value is not set again. That is
+    what setting it would leave (the TOS and priority trick puts both back
+    after every set), at dozens of system calls less per accept."""
+
+    __slots__ = ("_names", "_values", "_fresh")
+
+    def __init__(self, family: int):
+        self._names = _ACCEPT_OPTS + _ACCEPT_FAMILY_OPTS.get(family, ())
+        self.forget()
+
+    def forget(self) -> None:
+        """The listen socket's options may have changed."""
+        self._values = None
+        self._fresh = None
+
+    def apply(self, listen_sock: socket.socket, conn_sock: socket.socket) -> None:
+        if self._values is None:
+            # getopts leaves out what the kernel will not report.
+            self._values = [(name, value) for name in self._names
+                            if (value := opt.get_socket_option(listen_sock, name)) is not None]
+        if self._fresh is None:
+            self._fresh = {name: opt.get_socket_option(conn_sock, name) for name in self._names}
+        fresh = self._fresh
+        # setopts applies the list last first, as prim_inet encodes it.
+        for name, value in reversed(self._values):
+            if fresh.get(name) != value:
+                opt.set_socket_option(conn_sock, name, value)
 
 
 class TcpListener(InetSocket):
@@ -51,6 +76,7 @@ class TcpListener(InetSocket):
         self.acceptors: deque = deque()  # [call, timer]
         self._watching = False
         self.exited = False
+        self._accept_options = AcceptOptions(family)
 
     def __repr__(self) -> str:
         return f"<TcpListener {self.id} acceptors={len(self.acceptors)}>"
@@ -81,7 +107,7 @@ class TcpListener(InetSocket):
         except OSError as exc:
             return (ERROR, posix_atom(exc.errno))
         try:
-            _accept_opts(self.sock, conn_sock, self.family)
+            self._accept_options.apply(self.sock, conn_sock)
         except RequestError as exc:
             conn_sock.close()
             return (ERROR, exc.reason)
@@ -120,6 +146,9 @@ class TcpListener(InetSocket):
                 self.loop.add_reader(self.fd, self._on_readable)
             else:
                 self.loop.remove_reader(self.fd)
+
+    def options_changed(self, old_active: int, old_ptype) -> None:
+        self._accept_options.forget()
 
     def caller_died(self, pid) -> None:
         """An acceptor that died stops waiting (inet_drv monitors them)."""

@@ -67,6 +67,10 @@ def _open(fam: int, options: list, bind_ip, bind_port: int):
 def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, options, wait):
     """Connect, and reply {ok, S} owned by the caller (or {error, Posix})."""
     address = addresses.to_python(fam, peer_ip, peer_port)
+    if program.faults.rules:
+        refused = program.faults.connect_refusal("tcp", addresses.to_erlang(fam, address), call.caller)
+        if refused is not None:
+            return (ERROR, refused)
     sock, opts, passive_due = _open(fam, options, bind_ip, bind_port)
     sock.setblocking(False)
     err = sock.connect_ex(address)

@@ -11,12 +11,14 @@ here because writing finds them.
 from __future__ import annotations
 
 import errno
+import socket
+import struct
 
 from ..errors import posix_atom
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, NO_REPLY, OK, Call
 from ..inet.socket import ENOTCONN
-from .sender import BUSY, DELAYED, QUEUED, SEND_COUNT_MARGIN, TIMED_OUT, WRITE
+from .sender import BUSY, DELAYED, QUEUED, TIMED_OUT, WRITE, send_count
 
 _SENDABLE = atom("sendable")
 _UNSENDABLE = atom("unsendable")
@@ -24,6 +26,10 @@ _BUSY_CTL = atom("busy")
 TIMEOUT = atom("timeout")
 ECONNRESET_ATOM = atom("econnreset")
 ERROR = atom("error")
+# getsockopt(SO_MEMINFO): the socket's memory as the kernel counts it; we read
+# SK_MEMINFO_SNDBUF and SK_MEMINFO_WMEM_QUEUED.
+_SO_MEMINFO = 55
+_MEMINFO = struct.Struct("9I")
 
 
 class SendSide:
@@ -41,11 +47,23 @@ class SendSide:
     # event that could make a send fail makes the socket unsendable *before* any
     # reply or message that tells of it, so nobody can observe the difference.
 
-    def _set_sendable(self, on: bool) -> None:
+    #
+    # The client may also send without waiting while what it has outstanding
+    # fits in the kernel's send buffer as it was when the program last said
+    # (`send_room`): those sends will all be written whole the moment they
+    # arrive, so each finds the queue empty, where inet_drv answers `ok`
+    # whatever the send's size. The room only grows between reports but for
+    # our own writes, which the client counts; the kernel's buffer shrinks
+    # only under global TCP memory pressure (sk_stream_moderate_sndbuf), where
+    # a send may then be queued that inet_drv would have made its caller wait for.
+
+    def _set_sendable(self, on: bool, room: int | None = None) -> None:
         if on and self.connected and not self.exited and self.pending_shutdown is None:
             self.sendable = True
             self._announced_high = self.opts.high_watermark
-            self.program.control(_SENDABLE, self.id, self.opts.high_watermark)
+            self.program.control(_SENDABLE, self.id, self.opts.high_watermark,
+                                 self.send_room() if room is None else room,
+                                 self.opts.active.active)
             self.loop.add_hangup(self.fd, self._on_hangup)
         elif not on and self.sendable:
             self.sendable = False
@@ -57,9 +75,72 @@ class SendSide:
         # The peer finished sending or the socket failed: a later write may fail.
         self._set_sendable(False)
 
+    def send_room(self) -> int:
+        """Bytes of sends (as send_count counts them) the kernel will take
+        whole now: its send buffer's free room, when nothing is queued."""
+        sock = self.sock
+        if self.sender.queue or self.sender.holding or type(sock) is not socket.socket:
+            return 0  # queued output goes first (and a fault's wire keeps its own room)
+        try:
+            info = _MEMINFO.unpack(sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _MEMINFO.size))
+        except OSError:
+            return 0
+        return max(0, info[3] - info[5])  # SNDBUF - WMEM_QUEUED
+
     def send_no_reply(self, data) -> None:
         """A send the client counted as outstanding and did not wait for."""
         self.send(NO_REPLY, data)
+
+    def send_no_reply_batch(self, datas: list) -> None:
+        """Sends the client did not wait for, which arrived together: written
+        with one sendmsg where the queue is empty (as many writes would
+        leave the kernel the same bytes in the same order); each is still
+        one send to the counters, the credit and the Sender. What the kernel
+        does not take goes on as the single sends would have gone."""
+        sender = self.sender
+        began = self.program.frame_began
+        if (len(datas) == 1 or sender.must_wait or sender.queue or sender.holding
+                or self.opts.delay_send or not self.connected or not self.sendable
+                or self.pending_shutdown is not None):
+            for data in datas:
+                self.send(NO_REPLY, data)
+            return
+        ptype = self.opts.ptype
+        units = []   # [header, data] of each send
+        iov = []
+        for data in datas:
+            header = sender.header_for(len(data))
+            units.append((header, data))
+            if header:
+                iov.append(header)
+            if len(data):
+                iov.append(data)
+        try:
+            n = self.sock.sendmsg(iov) if iov else 0
+        except (BlockingIOError, InterruptedError):
+            n = 0
+        except OSError:
+            # As the first of them would have found it; the rest follow it.
+            for data in datas:
+                self.send(NO_REPLY, data)
+            return
+        credit = 0
+        for i, (header, data) in enumerate(units):
+            size = len(header) + len(data)
+            if n >= size:
+                n -= size
+                self.stats.sent(len(data) + ptype.header_size)
+                credit += send_count(len(data))
+                continue
+            # The first send the kernel did not take whole: its rest is queued
+            # (wrote_at_once), and the sends after it find the queue non-empty.
+            self.stats.sent(len(data) + ptype.header_size)
+            sender.queue_rest(header, data, n, send_count(len(data)))
+            self._update_writing()
+            for later in datas[i + 1:]:
+                self._command(NO_REPLY, later, began)
+            break
+        self._ack(credit)
 
     # -- sending (tcp_inet_commandv, tcp_sendv, tcp_inet_output) -----------------------------
     #
@@ -101,7 +182,7 @@ class SendSide:
         size = len(data)
         self.stats.sent(size + self.opts.ptype.header_size)
         # What the client counted for this send while the socket was sendable.
-        credit = size + SEND_COUNT_MARGIN if self.sendable else 0
+        credit = send_count(size) if self.sendable else 0
         outcome = sender.offer(call, data, credit, began)
         if outcome is WRITE:
             header = sender.offered_header

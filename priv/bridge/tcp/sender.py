@@ -29,10 +29,21 @@ from collections import deque
 
 from .sendqueue import SendQueue
 
-# The client counts each send it does not wait for as its size plus this: the
-# largest packet header (4 bytes) that this program may add, so that its count
-# is never below the queue. The hello tells the client (send_count_margin).
+# The client counts each send it does not wait for as send_count(size): its
+# size plus the largest packet header this program may add (4 bytes), so that
+# its count is never below the queue, plus what the kernel may charge the
+# socket's send buffer for it beyond its bytes (a buffer head of at most
+# SKB_OVERHEAD bytes for each SKB_SEGMENT bytes or part: measured 832 on
+# Linux 6.1), so that its count is never below what the kernel charges either
+# (send_room, in send_side.py). The hello tells the client
+# (send_count => {Margin, Overhead, Segment}).
 SEND_COUNT_MARGIN = 4
+SKB_OVERHEAD = 1024
+SKB_SEGMENT = 32768
+
+
+def send_count(size: int) -> int:
+    return size + SEND_COUNT_MARGIN + SKB_OVERHEAD * (1 + size // SKB_SEGMENT)
 
 # What `offer` decided; the edge acts on it.
 WRITE = "write"        # write header + data now, then report with wrote_at_once()
@@ -76,16 +87,19 @@ class Sender:
 
     # -- a send ------------------------------------------------------------------------------
 
+    def header_for(self, size: int) -> bytes:
+        """The packet header of a send of `size` bytes (b"" for raw)."""
+        hsize = self.opts.ptype.header_size
+        if not hsize:
+            return b""
+        # put_int8/16/32 in inet_drv: a length too large for the header wraps.
+        return (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
+
     def offer(self, call, data, credit: int, now: float) -> str:
         """One send's data, handed over at `now`; returns what to do with it."""
         opts = self.opts
         size = len(data)
-        hsize = opts.ptype.header_size
-        if hsize:
-            # put_int8/16/32 in inet_drv: a length too large for the header wraps.
-            header = (size & ((1 << (8 * hsize)) - 1)).to_bytes(hsize, "big")
-        else:
-            header = b""
+        header = self.header_for(size)
         queue = self.queue
         if queue:
             queue.append(header)
@@ -130,6 +144,12 @@ class Sender:
         else:
             queue.append(memoryview(data)[n - hlen:], credit)
         return 0
+
+    def queue_rest(self, header: bytes, data, n: int, credit: int) -> None:
+        """A send written with others of which the kernel took n bytes (less
+        than all): its rest is queued, as wrote_at_once does for one."""
+        self.offered_header, self._data, self._credit = header, data, credit
+        self.wrote_at_once(n)
 
     def forget_offer(self) -> None:
         """The write of the send answered WRITE failed: it is not queued."""

@@ -19,14 +19,13 @@ handle at once (there is no half-closed UDP socket), and a waiting recv gets
 
 from __future__ import annotations
 
-import ctypes
 import socket
 
 from ..active import PASSIVE
 from ..errors import RequestError, oserror_atom
 from ..etf.terms import Atom, atom
 from ..inet import options as opt
-from ..inet.socket import InetSocket
+from ..inet.socket import InetSocket, disconnect
 from ..requests import CLOSED, DEFERRED, EINVAL, ERROR, OK, Call
 from .. import addresses
 from . import datagram as dg
@@ -257,11 +256,11 @@ class UdpSocket(InetSocket):
     def connect(self, address) -> object:
         if self.connected:
             # Linux keeps the source address of the old association otherwise.
-            _disassociate(self.fd)
+            disconnect(self.fd)
         try:
             self.sock.connect(address)
         except OSError as exc:
-            _disassociate(self.fd)
+            disconnect(self.fd)
             self.connected = False
             self.remote = None
             return (ERROR, oserror_atom(exc))
@@ -289,23 +288,6 @@ class UdpSocket(InetSocket):
         self.program.unregister(self, reason)
 
     _exit = close
-
-
-class _SockaddrUnspec(ctypes.Structure):
-    _fields_ = [("family", ctypes.c_ushort), ("data", ctypes.c_char * 14)]
-
-
-_libc = None
-
-
-def _disassociate(fd: int) -> None:
-    """connect() to an AF_UNSPEC address: the datagram socket forgets its peer
-    (what inet_drv does with disassoc_sa); Python's connect() cannot say that."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    addr = _SockaddrUnspec(socket.AF_UNSPEC)
-    _libc.connect(fd, ctypes.byref(addr), ctypes.sizeof(addr))
 
 
 def python_address(family: int, address, port) -> object:
