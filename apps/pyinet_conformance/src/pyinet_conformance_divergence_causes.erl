@@ -251,6 +251,16 @@ bugs() ->
        scenarios => s(?TCP, [recv_closed_local, accept_closed_local,
                              controlling_process_closed_local])
                     ++ s(?FLOW, [reset_active_n, owner_exits_normally])},
+     #{id => connect_refused_reason, kind => bug,
+       title => "OTP 27: a refused connect to a host name answers econnaborted",
+       text => "gen_tcp:connect/4 to a port nobody listens on, by a host name that names "
+               "more than one address (localhost: ::1, then 127.0.0.1): inet_drv and OTP "
+               "25's socket backend answer {error, econnrefused}, the kernel's "
+               "ECONNREFUSED; OTP 27's socket backend answers {error, econnaborted}, which "
+               "says something else happened.",
+       reproduction => "connect_refused_reason",
+       expected => "[{error,econnrefused},{error,econnrefused}], as with inet_drv",
+       scenarios => s(?FAULT, [refused_connect])},
      #{id => udp_reuseaddr, kind => bug,
        title => "OTP 27: gen_udp's reuseaddr does not let a second socket bind",
        text => "{reuseaddr, true} on two gen_udp sockets opened on one port: inet_drv opens "
