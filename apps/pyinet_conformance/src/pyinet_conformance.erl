@@ -24,7 +24,8 @@
 -module(pyinet_conformance).
 
 %% Running.
--export([main/0, main/1, run/1, run/2, run_scenario/3, run_scenario/4, backends/0,
+-export([main/0, main/1, run/1, run/2, run_keeping_native/2, run_scenario/3, run_scenario/4,
+         backends/0,
          format_report/1, first_difference/2, show/2, check_references/1]).
 
 %% Recorded references: native traces kept in a file, pyinet compared with them.
@@ -180,7 +181,9 @@ main() ->
 %% main([Module]) runs those modules' scenarios. main(#{divergences => Path})
 %% runs the table of main/0 and also compares OTP's socket backend with
 %% inet_drv (pyinet_conformance_divergences), writing what differs to Path;
-%% the exit status still says only whether pyinet differs.
+%% with sequences => N, N random sequences too, and with reproductions =>
+%% Dir, the OTP bugs' escripts of Dir are run and shown. The exit status
+%% still says only whether pyinet differs.
 -spec main([atom() | string()] | map()) -> no_return().
 main(#{} = Options) ->
     main([pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
@@ -196,11 +199,17 @@ main(Args, Options) ->
     Modules = [to_atom(A) || A <- Args],
     case check_references(Modules) of
         ok ->
-            Results = run(Modules),
+            Rows = run_keeping_native(Modules, #{}),
+            Results = [{M, N, Outcome} || {M, N, Outcome, _} <- Rows],
             io:format("~ts", [format_report(Results)]),
             case Options of
                 #{divergences := Path} ->
-                    pyinet_conformance_divergences:main(Modules, Results, Path);
+                    %% The socket backend is compared with these same
+                    %% inet_drv runs: no need to run them again.
+                    Natives = maps:from_list([{{M, N}, Native} || {M, N, _, Native} <- Rows]),
+                    pyinet_conformance_divergences:main(
+                      Modules, Results, Path,
+                      (maps:with([sequences, reproductions], Options))#{natives => Natives});
                 #{} ->
                     ok
             end,
@@ -239,6 +248,11 @@ run(Modules) ->
 %% prints each row as it completes.
 -spec run([module()], map()) -> [{module(), atom(), outcome()}].
 run(Modules, Options) ->
+    [{M, N, Outcome} || {M, N, Outcome, _Native} <- run_keeping_native(Modules, Options)].
+
+%% run/2, with each scenario's (last) trace on native OTP.
+-spec run_keeping_native([module()], map()) -> [{module(), atom(), outcome(), term()}].
+run_keeping_native(Modules, Options) ->
     case check_references(Modules) of
         ok -> ok;
         {error, Module, Why} -> error({reference_unavailable, Module, Why})
@@ -247,9 +261,9 @@ run(Modules, Options) ->
     Only = maps:get(only, Options, all),
     Verbose = maps:get(verbose, Options, false),
     [begin
-         Outcome = compare(Module, Name),
+         {Outcome, Native} = compare(Module, Name),
          Verbose andalso io:format("~ts", [format_row({Module, Name, Outcome})]),
-         {Module, Name, Outcome}
+         {Module, Name, Outcome, Native}
      end
      || Module <- Modules,
         Name <- Module:scenarios(),
@@ -263,15 +277,15 @@ compare(Module, Name, Tries) ->
     Pyinet = run_scenario(Module, Name, backend(pyinet)),
     case Native =:= Pyinet of
         true ->
-            identical;
+            {identical, Native};
         false when Tries > 1 ->
             %% Scenarios wait for the network with short sleeps; give a slow
             %% moment a second chance before calling it a difference.
             compare(Module, Name, Tries - 1);
         false ->
             case pyinet_conformance_deviations:reason(Module, Name) of
-                undefined -> {differs, Native, Pyinet};
-                Reason -> {documented, Reason}
+                undefined -> {{differs, Native, Pyinet}, Native};
+                Reason -> {{documented, Reason}, Native}
             end
     end.
 

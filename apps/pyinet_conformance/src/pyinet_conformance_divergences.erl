@@ -3,50 +3,88 @@
 %% inet_drv scenario by scenario, as the table compares pyinet with inet_drv.
 %%
 %% inet_drv stays the reference for pyinet; this says, term by term, where
-%% OTP's two backends disagree and which one pyinet follows there. main/3
+%% OTP's two backends disagree and which one pyinet follows there. main/4
 %% prints `socket backend: N scenarios, N identical to inet_drv, N differ` and
 %% writes the differences as markdown (docs/divergences.md from `make
-%% conformance`). A scenario the socket backend cannot run to its end (it
-%% hangs past RUN_TIMEOUT, or crashes where inet_drv returned) is listed as
-%% such, with how it ended.
+%% conformance`, by pyinet_conformance_divergences_report), each with its
+%% cause (pyinet_conformance_divergence_causes).
 %%
-%% One run per backend and scenario, and a second where they differ and
-%% the socket backend did not hang: the table can move by a scenario whose
-%% timing is tight between two runs.
+%% How a scenario is classified, so that two runs give the same document:
+%% - it runs once on each backend; the same trace is `identical`;
+%% - for a trace that differs the socket backend runs it again: if its two
+%%   runs disagree with each other, it is `unstable` (a difference that
+%%   depends on timing), else it `differs`;
+%% - the socket backend's run is first given FIRST_TIMEOUT. The ones that
+%%   have not ended by then (a blocking send, the documented difference,
+%%   hangs most of them; a few only wait out receive timeouts) run again all
+%%   at once, each given HANG_TIMEOUT: one that still has not ended, or that
+%%   crashed where inet_drv returned, is one the socket backend `cannot_run`.
+%%   Waiting for the hanging ones together rather than one after the other
+%%   is what keeps the cost down (5 s each before, 5 minutes in all). The
+%%   ones that end there run once more alone, and that run is compared (a
+%%   run among others may be slowed by them: one scenario's getopts blocks a
+%%   scheduler of the socket backend for seconds, see the OTP bugs); the run
+%%   among others is its second run, unless the two disagree.
 -module(pyinet_conformance_divergences).
 
--export([main/3, compare/2, modules/0, format_summary/1, format_markdown/1]).
+-export([main/3, main/4, compare/2, modules/1, show/2, format_summary/1]).
 
-%% A scenario that makes the socket backend hang is cut short at this.
--define(RUN_TIMEOUT, 5000).
-%% The longest term shown in the markdown, in characters.
--define(SHOWN, 400).
+-define(FIRST_TIMEOUT, 2000).
+-define(HANG_TIMEOUT, 15000).
 
--type outcome() :: identical | {differs, term(), term()} | {cannot_run, term(), term()}.
+-type trace() :: term().
+-type outcome() :: identical
+                 | {differs, trace(), trace()}
+                 | {unstable, trace(), trace()}
+                 | {cannot_run, trace(), trace()}.
+-type row() :: {module(), atom(), outcome(), Pyinet :: term()}.
+-export_type([outcome/0, row/0]).
 
 %% The scenario modules whose sockets gen_tcp and gen_udp open: the ones the
-%% socket backend can be asked to run.
--spec modules() -> [module()].
-modules() ->
-    [pyinet_conformance_tcp, pyinet_conformance_tcp_flow, pyinet_conformance_tcp_packet,
-     pyinet_conformance_tcp_otp, pyinet_conformance_udp].
+%% socket backend can be asked to run (pyinet's own socket and gen_sctp
+%% scenarios are not; any other module, yours too, is).
+-spec modules([module()]) -> [module()].
+modules(Modules) ->
+    Other = [pyinet_conformance_socket, pyinet_conformance_socket_dgram,
+             pyinet_conformance_sctp, pyinet_conformance_sctp_opts],
+    [M || M <- Modules, not lists:member(M, Other)].
 
-%% Compare the socket backend for the scenarios of Modules that it applies
-%% to, print the summary line, and write the markdown to Path. PyinetResults
-%% are the table's rows, for the column that says whether pyinet follows
-%% inet_drv.
+%% main/4 with the random sequences and no reproductions run.
 -spec main([module()], [{module(), atom(), term()}], file:filename()) -> ok.
 main(Modules, PyinetResults, Path) ->
+    main(Modules, PyinetResults, Path, #{}).
+
+%% Compare the socket backend for the scenarios of Modules that it applies
+%% to, print the summary lines, and write the markdown to Path. PyinetResults
+%% are the table's rows, for the column that says whether pyinet follows
+%% inet_drv. Options: sequences => N (random sequences compared too, 0 for
+%% none), reproductions => Dir (the escripts of the OTP bugs, run and shown),
+%% natives => #{{Module, Name} => Trace} (inet_drv's traces, from the table's
+%% runs; a scenario without one runs on inet_drv here).
+-spec main([module()], [{module(), atom(), term()}], file:filename(), map()) -> ok.
+main(Modules, PyinetResults, Path, Options) ->
     %% What the socket backend crashes on is in the table; its error reports
     %% (a gen_tcp_socket process that dies) would only bury the summary.
     #{level := Level} = logger:get_primary_config(),
     ok = logger:set_primary_config(level, critical),
-    Rows = try [{M, N, compare(M, N), pyinet_outcome(M, N, PyinetResults)}
-                || M <- Modules, lists:member(M, modules()), N <- M:scenarios()]
-           after logger:set_primary_config(level, Level)
-           end,
+    {Rows, Random} =
+        try
+            Compared = compare([{M, N} || M <- modules(Modules), N <- M:scenarios()],
+                               maps:get(natives, Options, #{})),
+            Sequences = maps:get(sequences, Options, 0),
+            {[{M, N, O, pyinet_outcome(M, N, PyinetResults)} || {M, N, O} <- Compared],
+             case Sequences of
+                 0 -> none;
+                 _ -> pyinet_conformance_random:socket_backend(Sequences)
+             end}
+        after logger:set_primary_config(level, Level)
+        end,
     io:format("~ts", [format_summary(Rows)]),
-    ok = file:write_file(Path, format_markdown(Rows)).
+    Random =:= none orelse io:format("~ts", [pyinet_conformance_divergences_report:random_summary(Random)]),
+    Reproductions = pyinet_conformance_divergences_report:reproductions(
+                      maps:get(reproductions, Options, none)),
+    ok = file:write_file(Path, pyinet_conformance_divergences_report:markdown(Rows, Random,
+                                                                              Reproductions)).
 
 pyinet_outcome(M, N, Results) ->
     case lists:search(fun({M1, N1, _}) -> {M1, N1} =:= {M, N} end, Results) of
@@ -54,131 +92,86 @@ pyinet_outcome(M, N, Results) ->
         false -> not_run
     end.
 
-%% One scenario on inet_drv and on the socket backend.
--spec compare(module(), atom()) -> outcome().
-compare(Module, Name) ->
-    compare(Module, Name, 2).
+%%% Comparing.
 
-compare(Module, Name, Tries) ->
-    Native = pyinet_conformance:run_scenario(Module, Name, pyinet_conformance:backend(native)),
-    Socket = pyinet_conformance:run_scenario(Module, Name,
-                                             pyinet_conformance:backend(otp_socket),
-                                             ?RUN_TIMEOUT),
-    case {Native =:= Socket, Native, Socket} of
-        {true, _, _} ->
-            identical;
-        {false, {_, {returned, _}}, {_, End}} when element(1, End) =:= crashed;
-                                                  End =:= timeout ->
-            {cannot_run, Native, Socket};
-        {false, _, _} when Tries > 1 ->
-            compare(Module, Name, Tries - 1);
-        {false, _, _} ->
-            {differs, Native, Socket}
+%% Each scenario on inet_drv (unless Natives has its trace) and on the socket
+%% backend, in the order given.
+-spec compare([{module(), atom()}], #{{module(), atom()} => trace()}) ->
+          [{module(), atom(), outcome()}].
+compare(Scenarios, Natives) ->
+    First = [{M, N, first_run(M, N, Natives)} || {M, N} <- Scenarios],
+    Waiting = [{M, N, Native} || {M, N, {waiting, Native}} <- First],
+    Ended = maps:from_list(lists:zip([{M, N} || {M, N, _} <- Waiting], hang_runs(Waiting))),
+    [case Result of
+         {waiting, Native} -> {M, N, after_hang_run(M, N, Native, maps:get({M, N}, Ended))};
+         Outcome -> {M, N, Outcome}
+     end || {M, N, Result} <- First].
+
+first_run(Module, Name, Natives) ->
+    Native = case Natives of
+                 #{{Module, Name} := Trace} -> Trace;
+                 #{} -> native(Module, Name)
+             end,
+    case socket(Module, Name, ?FIRST_TIMEOUT) of
+        {_, timeout} -> {waiting, Native};
+        Socket -> outcome(Native, Socket, again(Module, Name))
     end.
 
-%%% Report.
+%% The socket backend's runs of the scenarios that did not end in
+%% FIRST_TIMEOUT, all at once, each in a process of its own (the collector of
+%% its trace).
+hang_runs(Waiting) ->
+    Self = self(),
+    Pids = [spawn_link(fun() -> Self ! {self(), socket(M, N, ?HANG_TIMEOUT)} end)
+            || {M, N, _} <- Waiting],
+    [receive {Pid, Trace} -> Trace end || Pid <- Pids].
 
--spec format_summary([tuple()]) -> iolist().
+after_hang_run(_Module, _Name, Native, {_, timeout} = Socket) ->
+    {cannot_run, Native, Socket};
+after_hang_run(Module, Name, Native, AmongOthers) ->
+    Alone = socket(Module, Name, ?HANG_TIMEOUT),
+    Second = case AmongOthers of
+                 Alone -> fun() -> Alone end;
+                 _ -> again(Module, Name)
+             end,
+    outcome(Native, Alone, Second).
+
+native(Module, Name) ->
+    pyinet_conformance:run_scenario(Module, Name, pyinet_conformance:backend(native)).
+
+socket(Module, Name, TimeoutMs) ->
+    pyinet_conformance:run_scenario(Module, Name, pyinet_conformance:backend(otp_socket),
+                                    TimeoutMs).
+
+again(Module, Name) ->
+    fun() -> socket(Module, Name, ?HANG_TIMEOUT) end.
+
+%% The outcome of the first pair of runs; Second gives the socket backend's
+%% second run, asked for when the pair differs.
+outcome(Same, Same, _Second) ->
+    identical;
+outcome({_, {returned, _}} = Native, {_, End} = Socket, _Second)
+  when End =:= timeout; element(1, End) =:= crashed ->
+    {cannot_run, Native, Socket};
+outcome(Native, Socket, Second) ->
+    case Second() of
+        Socket -> {differs, Native, Socket};
+        _ -> {unstable, Native, Socket}
+    end.
+
+%%% For a person looking into a difference.
+
+%% Both traces of one scenario: inet_drv's and the socket backend's.
+-spec show(module(), atom()) -> ok.
+show(Module, Name) ->
+    ok = pyinet:start(),
+    io:format("inet_drv:~n~p~nsocket backend:~n~p~n",
+              [native(Module, Name), socket(Module, Name, ?HANG_TIMEOUT)]).
+
+%%% Summary.
+
+-spec format_summary([row()]) -> iolist().
 format_summary(Rows) ->
     Identical = length([x || {_, _, identical, _} <- Rows]),
     io_lib:format("socket backend: ~b scenarios, ~b identical to inet_drv, ~b differ~n",
                   [length(Rows), Identical, length(Rows) - Identical]).
-
--spec format_markdown([tuple()]) -> iolist().
-format_markdown(Rows) ->
-    Differing = [R || {_, _, Outcome, _} = R <- Rows, Outcome =/= identical],
-    CannotRun = [R || {_, _, {cannot_run, _, _}, _} = R <- Rows],
-    Follows = [R || {_, _, _, identical} = R <- Differing],
-    [io_lib:format(
-       "# Where OTP's socket backend differs from inet_drv~n~n"
-       "Generated by `make conformance` (`pyinet_conformance_divergences`) on OTP ~s:~n"
-       "each gen_tcp and gen_udp scenario of the conformance table run on the classic~n"
-       "backend (inet_drv) and on `{inet_backend, socket}` (gen_tcp_socket, gen_udp_socket),~n"
-       "and the two traces compared term by term, as the table compares pyinet with~n"
-       "inet_drv. pyinet follows inet_drv; each entry says whether it does there.~n~n"
-       "~ts~n"
-       "Of the ~b that differ, ~b are scenarios the socket backend cannot run to their~n"
-       "end (it hangs for ~b ms, or crashes where inet_drv returns); in ~b of them~n"
-       "pyinet gives what inet_drv gives.~n~n"
-       "Each entry shows the first step where the traces part (the label of the~n"
-       "process that recorded it, then the term), terms cut at ~b characters.~n",
-       [erlang:system_info(otp_release), format_summary(Rows), length(Differing),
-        length(CannotRun), ?RUN_TIMEOUT, length(Follows), ?SHOWN]),
-     [entry(R) || R <- Differing],
-     bugs(Differing)].
-
-%% Where a difference is a bug in OTP rather than a choice: a write-up with a
-%% reproduction, shown while its scenario still differs.
-bugs(Differing) ->
-    Known = [Bug || {Module, Name, _} = Bug <- otp_bugs(),
-                    lists:keymember(Name, 2, [R || {M, _, _, _} = R <- Differing, M =:= Module])],
-    case Known of
-        [] -> [];
-        _ -> ["\n# Bugs in OTP that these differences show\n",
-              [io_lib:format("~n## ~s:~s~n~n~ts", [M, N, Text]) || {M, N, Text} <- Known]]
-    end.
-
-otp_bugs() ->
-    [{pyinet_conformance_udp, connect_sockaddr_map,
-      "gen_udp:connect/2 with a sockaddr map (documented since OTP 24) raises\n"
-      "function_clause for a socket of `{inet_backend, socket}`: its clauses\n"
-      "take a port only (gen_udp.erl line 355 in OTP 25.2.3, 598 in 27, 600 in\n"
-      "29), with no clause dispatching `{'$inet', Mod, _}` to its module as\n"
-      "connect/3 does. Found on OTP 25.2.3:\n\n"
-      "```erlang\n"
-      "{ok, S} = gen_udp:open(0, [{inet_backend, socket}]),\n"
-      "gen_udp:connect(S, #{family => inet, addr => {127,0,0,1}, port => 9}).\n"
-      "%% inet_drv: ok\n"
-      "%% socket:   ** exception error: no function clause matching gen_udp:connect/2\n"
-      "```\n\n"
-      "gen_udp_socket exports connect/3 only; a clause\n"
-      "`connect(?module_socket(Mod, _) = S, SockAddr) when is_map(SockAddr)`\n"
-      "calling `Mod:connect(S, SockAddr)` (with gen_udp_socket:connect/2 beside\n"
-      "it) would serve the socket backend and every other udp_module, pyinet's\n"
-      "(pyinet_udp:connect/2) too.\n"},
-     {pyinet_conformance_tcp_packet, opt_line_delimiter_getopts,
-      "With `{inet_backend, socket}`, a `line_delimiter` above 255 is accepted by\n"
-      "connect/3 and setopts/2 (as prim_inet accepts it for inet_drv, which uses\n"
-      "the low byte), but the first `recv` in `{packet, line}` crashes the\n"
-      "socket's gen_tcp_socket process: erlang:decode_packet/3 raises badarg on\n"
-      "`{line_delimiter, 378}` (gen_tcp_socket:handle_recv_decode/5). The caller\n"
-      "gets `{error, closed}` and the socket is gone. Found on OTP 25.2.3:\n\n"
-      "```erlang\n"
-      "{ok, L} = gen_tcp:listen(0, [{inet_backend, socket}, binary, {active, false}]),\n"
-      "{ok, P} = inet:port(L),\n"
-      "{ok, C} = gen_tcp:connect({127,0,0,1}, P, [{inet_backend, socket}, binary,\n"
-      "                          {active, false}, {packet, line}, {line_delimiter, 378}]),\n"
-      "{ok, A} = gen_tcp:accept(L),\n"
-      "ok = gen_tcp:send(A, <<\"aza\">>),\n"
-      "gen_tcp:recv(C, 0, 1000).\n"
-      "%% inet_drv: {ok, <<\"az\">>} (378 band 255 is $z)\n"
-      "%% socket:   {error, closed}, and an error report: badarg in erlang:decode_packet/3\n"
-      "```\n\n"
-      "Either backend should refuse the value (`{error, einval}`) as\n"
-      "erlang:decode_packet/3 does, or the socket backend should take its low\n"
-      "byte as inet_drv does; a crash that loses the socket is neither.\n"}].
-
-entry({Module, Name, Outcome, Pyinet}) ->
-    {Kind, Native, Socket} = Outcome,
-    {A, B} = pyinet_conformance:first_difference(Native, Socket),
-    io_lib:format("~n## ~s:~s~n~n~s"
-                  "- inet_drv: `~ts`~n"
-                  "- socket backend: `~ts`~n"
-                  "- pyinet: ~ts~n",
-                  [Module, Name, kind(Kind), shown(A), shown(B), follows(Pyinet)]).
-
-kind(cannot_run) -> "The socket backend cannot run it to its end.\n\n";
-kind(differs) -> "".
-
-follows(identical) -> "as inet_drv";
-follows({documented, Reason}) -> ["a documented deviation from inet_drv: ", Reason];
-follows({differs, _, _}) -> "**differs from inet_drv**";
-follows(not_run) -> "not run".
-
-shown(Term) ->
-    Text = lists:flatten(io_lib:format("~0tp", [Term])),
-    Cut = case string:length(Text) > ?SHOWN of
-              true -> string:slice(Text, 0, ?SHOWN) ++ "...";
-              false -> Text
-          end,
-    [case C of $` -> $'; $\n -> $\s; _ -> C end || C <- Cut].
