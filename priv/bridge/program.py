@@ -31,7 +31,7 @@ from .framing import FrameReader, OversizedFrame
 from .loop import EventLoop
 from .output import FrameWriter
 from .release import Release, follow_release
-from .requests import EINVAL, Call, dispatch
+from .requests import EINVAL, NO_REPLY, Call, dispatch
 
 log = logging.getLogger("bridge")
 
@@ -375,7 +375,6 @@ class PortProgram:
         (pyinet_tcp:close/1)."""
         sock = self.sockets.get(sid) if type(sid) is int else None
         if sock is not None and hasattr(sock, "close"):
-            from .requests import NO_REPLY
             sock.close(NO_REPLY)
 
     def _control_pause(self, pid) -> None:

@@ -256,10 +256,14 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
         is what inet:monitor/1 reports (the owner's exit reason)."""
         if self.exited:
             return
-        self._set_sendable(False)
+        sender = self.sender
+        # {closed, S} (unregister, below) needs no {unsendable, Id} before
+        # it unless a reply goes out in between, whose caller could act on it
+        # (the descriptor's interest goes when it closes).
+        self._set_sendable(False, tell=sender.busy is not None or bool(sender.blocked)
+                           or self.recv_call is not None)
         self.exited = True
         self._cancel_recv_timer()
-        sender = self.sender
         if sender.busy is not None:
             # A closed port never answers the busy sender: OTP 25's
             # prim_inet:send/3 waits ?INET_CLOSE_TIMEOUT for the reply, then

@@ -86,8 +86,15 @@ def tcp_connect(program, call, fam, peer_ip, peer_port, bind_ip, bind_port, opti
     if err not in (errno.EINPROGRESS, errno.EAGAIN):
         sock.close()
         return (ERROR, posix_atom(err))
-    _PendingConnect(program, call, sock, fam, opts, passive_due, wait)
-    return DEFERRED
+    try:
+        # On loopback the handshake is usually over before connect returns:
+        # a peer name means established (SYN_SENT has none), so answer now
+        # rather than a round through the loop.
+        sock.getpeername()
+    except OSError:
+        _PendingConnect(program, call, sock, fam, opts, passive_due, wait)
+        return DEFERRED
+    return _connected(program, call, sock, fam, opts, passive_due)
 
 
 def _connected(program, call, sock, fam, opts, passive_due):

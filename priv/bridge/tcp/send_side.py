@@ -58,7 +58,10 @@ class SendSide:
     # only under global TCP memory pressure (sk_stream_moderate_sndbuf), where
     # a send may then be queued that inet_drv would have made its caller wait for.
 
-    def _set_sendable(self, on: bool, room: int | None = None) -> None:
+    def _set_sendable(self, on: bool, room: int | None = None, tell: bool = True) -> None:
+        """Say the socket is sendable (with the room to report), or is no
+        longer: without `tell` only when {closed, S} follows, which takes it
+        out of the client's table as {unsendable, Id} does."""
         if on and self.connected and not self.exited and self.pending_shutdown is None:
             self.sendable = True
             self._announced_high = self.opts.high_watermark
@@ -68,9 +71,10 @@ class SendSide:
             self.loop.add_hangup(self.fd, self._on_hangup)
         elif not on and self.sendable:
             self.sendable = False
-            self.program.control(_UNSENDABLE, self.id)
-            if self.sock is not None:
-                self.loop.remove_hangup(self.fd)
+            if tell:
+                self.program.control(_UNSENDABLE, self.id)
+                if self.sock is not None:
+                    self.loop.remove_hangup(self.fd)
 
     def _on_hangup(self) -> None:
         # The peer finished sending or the socket failed: a later write may fail.
