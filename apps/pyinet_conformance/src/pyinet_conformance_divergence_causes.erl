@@ -95,6 +95,9 @@ sequence_cause(_) ->
 -define(OTP, pyinet_conformance_tcp_otp).
 -define(UDP, pyinet_conformance_udp).
 -define(FAULT, pyinet_conformance_fault).
+-define(FD, pyinet_conformance_fd).
+-define(INFO, pyinet_conformance_info).
+-define(SENDFILE, pyinet_conformance_sendfile).
 
 s(Module, Names) -> [{Module, N} || N <- Names].
 
@@ -193,7 +196,7 @@ bugs() ->
        scenarios => s(?OTP, [listen_ifaddr_sockaddr, listen_ifaddr_sockaddr_port,
                              listen_ifaddr_sockaddr_inet6, connect_ifaddr_sockaddr,
                              connect_link_local_scope_id])
-                    ++ s(?UDP, [open_ifaddr_map])},
+                    ++ s(?UDP, [open_ifaddr_map, ipv6_inferred, ipv6_link_local])},
      #{id => udp_connect_sockaddr_map, kind => bug,
        title => "gen_udp:connect/2 with a sockaddr map raises function_clause",
        text => "gen_udp:connect(Socket, SockAddr) is documented since OTP 24, but its clause "
@@ -215,7 +218,8 @@ bugs() ->
        reproduction => "udp_send_sockaddr_map",
        expected => "{sent,<<\"map\">>}, as with inet_drv",
        scenarios => s(?UDP, [ipv6_send_forms, send_forms, send_ancillary,
-                             send_ancillary_errors])},
+                             send_ancillary_errors])
+                    ++ s(?INFO, [udp_sends, udp_ipv6])},
      #{id => udp_connect_host_names, kind => bug,
        title => "gen_udp:connect/3 exits with badarg for a host name",
        text => "gen_udp:connect(Socket, Address, Port) takes an inet:socket_address() or an "
@@ -477,7 +481,18 @@ bugs() ->
                "process stopped with, instead of enoent.",
        reproduction => "netns",
        expected => "{{ok,[]},ok}, as with inet_drv",
-       scenarios => s(?TCP, [netns_listen_connect, netns_missing]) ++ s(?UDP, [netns_open])}].
+       scenarios => s(?TCP, [netns_listen_connect, netns_missing]) ++ s(?UDP, [netns_open])},
+     #{id => udp_fd_not_bound, kind => bug,
+       title => "gen_udp:open with {fd, N} never binds the descriptor",
+       text => "gen_udp(3), {fd, integer() >= 0}: \"If Port is not set to 0 and/or {ip, "
+               "ip_address()} is combined with this option, the fd is bound to the specified "
+               "interface and port after it is being opened.\" inet_drv binds it; the socket "
+               "backend never binds a descriptor it is given (gen_udp_socket's default_any/3 "
+               "drops the address when there is an fd), so with {ip, {127,0,0,1}} the socket "
+               "stays on no address, and with a Port it returns {ok, S} unbound.",
+       reproduction => "udp_fd_not_bound",
+       expected => "{{127,0,0,1},true}, as with inet_drv",
+       scenarios => s(?FD, [udp_open_fd_ip])}].
 
 %%% Bugs of inet_drv.
 
@@ -499,7 +514,20 @@ inet_drv_bugs() ->
                "the datagram. pyinet returns it too (a documented deviation).",
        reproduction => "inet_drv_local_recv_binary",
        expected => "{ok,<<\"binary\">>}, as with the socket backend",
-       scenarios => s(?UDP, [local_recv_binary])}].
+       scenarios => s(?UDP, [local_recv_binary])},
+     #{id => inet_drv_fd_port, kind => inet_drv_bug,
+       title => "inet_drv asserts that {fd, N} comes with no port",
+       text => "gen_tcp(3), connect's {fd, integer() >= 0}: \"If {ip, Address} and/or {port, "
+               "port_number()} is combined with this option, the fd is bound to the specified "
+               "interface and port before connecting\"; gen_udp(3) says so of a Port other "
+               "than 0. inet:open_fd/8 asserts 0 = Port when no ip is given: gen_tcp:connect/3 "
+               "exits and gen_tcp:listen/2 and gen_udp:open/2 raise {badmatch, Port}. The "
+               "socket backend binds the descriptor to the port and connects (so the connect "
+               "of the scenario is refused by the address it goes to); its gen_udp:open "
+               "returns {ok, S} without binding (udp_fd_not_bound). pyinet follows inet_drv.",
+       reproduction => "inet_drv_fd_port",
+       expected => "{connected,{bound_to_port,true}}, as with the socket backend",
+       scenarios => s(?FD, [tcp_connect_fd_port, udp_open_fd_port])}].
 
 %%% Unspecified.
 
@@ -509,7 +537,9 @@ unspecified() ->
        text => "An option, value, address or port that the documentation does not allow: "
                "inet_drv answers {error, einval} or raises (badarg, function_clause), the "
                "socket backend raises another exception, answers {error, {invalid, What}}, "
-               "or accepts it. Both refuse or ignore what the documentation does not define; "
+               "or accepts it (inet:getopts/2 of fd answers the descriptor), and inet_drv "
+               "accepts some (gen_tcp:listen/2 with {fd, x} returns a socket). Both refuse or "
+               "ignore what the documentation does not define; "
                "none of these loses a socket (those that do are bugs above).",
        scenarios => s(?TCP, [listen_bad_option, getopts_unknown, setopts_unknown,
                              setopts_bad_value, setopts_not_list])
@@ -523,7 +553,8 @@ unspecified() ->
                     ++ s(?UDP, [open_bad_options, open_service_name, local_bad_port,
                                 truncation, send_iodata, recv_bad_args, send_host_port,
                                 send_port_zero_rules, recvtos_local, closed_bad_args,
-                                getopts_errors])},
+                                getopts_errors])
+                    ++ s(?FD, [tcp_fd_bad, getopts_fd])},
      #{id => closed_socket_reason, kind => unspecified,
        title => "A call on a closed socket: closed, not einval",
        text => "inet:setopts/2, peername/1, port/1 and the like on a socket closed locally (or "
@@ -570,13 +601,62 @@ unspecified() ->
                     ++ s(?UDP, [getstat_counts])},
      #{id => inet_info, kind => unspecified,
        title => "inet:info/1 and where an acceptor waits",
-       text => "inet:info/1 \"produces a term containing miscellaneous information\": a port's "
-               "(states) for inet_drv, the socket's (rstates, wstates, num_acceptors) for "
-               "the socket backend; OTP's own gen_tcp_misc_SUITE branches on is_port/1 for "
-               "it. An acceptor waits in prim_inet for one, in gen_statem for the other.",
+       text => "inet:info/1 \"produces a term containing miscellaneous information\" (inet(3)): "
+               "a port's for inet_drv (erlang:port_info/1's input, output, memory, links and "
+               "monitors, and states), the socket's for the socket backend (socket:info/1's "
+               "rstates, wstates, num_readers, num_acceptors, active, ctype, domain, ...); "
+               "both have owner and counters (which count as getstat_counts says). A scenario "
+               "that reads states from it stops there on the socket backend ({badkey, "
+               "states}), one of a descriptor given with {fd, N} or gen_tcp:fdopen/2 too. "
+               "OTP's own gen_tcp_misc_SUITE branches on is_port/1 for it. An acceptor waits "
+               "in prim_inet for one, in gen_statem for the other.",
        scenarios => s(?FLOW, [info_states, info_closed])
+                    ++ s(?FD, [tcp_listen_fd, tcp_fdopen_connected, tcp_fdopen_unconnected,
+                               tcp_fdopen_listening])
+                    ++ s(?INFO, [tcp_listen, tcp_listen_acceptors, tcp_connected, tcp_sends,
+                                 tcp_active, tcp_controlling_process, tcp_peer_closed,
+                                 tcp_exit_on_close_false, tcp_shutdown, tcp_closed, udp_open,
+                                 udp_connected, udp_local, udp_closed])
                     ++ s(?OTP, [killing_acceptor_states, killing_multi_acceptors_states,
                                 accept_timeouts_mixed])},
+     #{id => fd_not_checked, kind => unspecified,
+       title => "A descriptor that is not a socket of the options' family",
+       text => "gen_tcp(3) and gen_udp(3) say only that {fd, N} passes \"the file descriptor\" "
+               "of a socket opened without them (gen_tcp:fdopen/2 is not documented). "
+               "inet_drv asks the kernel and refuses a descriptor that is not open (ebadf) or "
+               "of the other family (einval; a badarg exception from connect). The socket "
+               "backend opens it with socket:open(Fd, #{dup => false, domain => ..., type => "
+               "..., protocol => ...}), which takes the domain given without asking: listen on "
+               "an IPv6 descriptor of an inet socket succeeds, and gen_tcp:fdopen/2 of one, or "
+               "of a descriptor not open, and gen_udp:open/2 with {fd, N} of a descriptor not "
+               "open (nothing is bound there to fail) return {ok, S}.",
+       scenarios => s(?FD, [tcp_fd_family, tcp_fdopen_errors, udp_fd_bad])},
+     #{id => udp_fdopen, kind => unspecified,
+       title => "gen_udp:fdopen/2",
+       text => "gen_udp:fdopen/2 is exported but not documented (gen_udp(3)). It does not "
+               "dispatch on inet_backend (gen_udp_socket has no fdopen/2: its export is under "
+               "-ifdef(undefined)): it calls inet_udp:fdopen/2, which refuses the "
+               "{inet_backend, socket} option with {error, einval}.",
+       scenarios => s(?FD, [udp_fdopen])},
+     #{id => sendfile_error_reasons, kind => unspecified,
+       title => "file:sendfile/5's error reasons on a gen_tcp socket",
+       text => "file(3) gives sendfile's errors as {error, inet:posix() | closed | badarg | "
+               "not_owner} without saying which when. A negative Bytes (integer() >= 0): "
+               "inet_drv einval, the socket backend badarg. On a listening socket: enotconn, "
+               "epipe. On a socket closed locally: einval, closed. To a peer that closed "
+               "(show_econnreset or not, active or not): inet_drv closed, then enotconn (and "
+               "einval once tcp_closed has come), the socket backend the kernel's epipe each "
+               "time; a gen_tcp:send/2 after it: enotconn, closed.",
+       scenarios => s(?SENDFILE, [gen_tcp_ranges, gen_tcp_errors, gen_tcp_peer_closed])},
+     #{id => sendfile_not_owner, kind => unspecified,
+       title => "file:sendfile/5 from a process that does not own the socket",
+       text => "file(3): \"the process calling sendfile must be the controlling process of the "
+               "socket\", and not_owner is among sendfile's errors, but it does not say that a "
+               "call from another process fails: inet_drv answers {error, not_owner}, the "
+               "socket backend sends the file (gen_tcp_socket:sendfile/4 calls "
+               "socket:sendfile/5 itself, which any process may; a gen_tcp:send/2 from "
+               "another process is allowed on both).",
+       scenarios => s(?SENDFILE, [gen_tcp_not_owner])},
      #{id => inet_drv_timeout_zero, kind => unspecified,
        title => "inet_drv's recv with timeout 0",
        text => "A recv with timeout 0 on inet_drv times out where data is there when the "
