@@ -19,39 +19,16 @@ import errno
 import socket
 
 from . import kinds as k
-from .datagram import DatagramShaper
-from .wire import SocketStandIn, Wire, oserror
-
-_RECV_SIZE = 65536
-_ANC_SIZE = 1024
-_READS_PER_WAKEUP = 64
+from .message_wire import ANC_SIZE, READS_PER_WAKEUP, RECV_SIZE, MessageWire
+from .wire import SocketStandIn, oserror
 
 
-class DatagramWire(Wire):
+class DatagramWire(MessageWire):
     transport = k.UDP
 
     def __init__(self, layer, sock):
         super().__init__(layer, sock, _DatagramSocketStandIn)
-        self.inbound = DatagramShaper(k.RECV, self.log, self.rng_for)
-        self.outbound = DatagramShaper(k.SEND, self.log, self.rng_for)
         self.take_place()
-        self._sync()
-
-    def __repr__(self) -> str:
-        return f"<DatagramWire {self.fd} in={self.inbound!r} out={self.outbound!r}>"
-
-    # -- faults ---------------------------------------------------------------------
-
-    def attach(self, fault: k.Fault) -> None:
-        now = self.loop.time()
-        for d in fault.dirs:
-            (self.inbound if d == k.RECV else self.outbound).attach(fault, now)
-        self._sync()
-
-    def detach(self, fault: k.Fault) -> None:
-        self.inbound.detach(fault)
-        self.outbound.detach(fault)
-        self._flush()
         self._sync()
 
     # -- receiving --------------------------------------------------------------------
@@ -68,11 +45,11 @@ class DatagramWire(Wire):
     def _on_kernel_readable(self) -> None:
         ib = self.inbound
         now = self.loop.time()
-        for _ in range(_READS_PER_WAKEUP):
+        for _ in range(READS_PER_WAKEUP):
             if ib.full:
                 break
             try:
-                payload, anc, flags, addr = self.real.recvmsg(_RECV_SIZE, _ANC_SIZE)
+                payload, anc, flags, addr = self.real.recvmsg(RECV_SIZE, ANC_SIZE)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -94,12 +71,7 @@ class DatagramWire(Wire):
             return len(payload)
         nothing_held = ob.next_time(now) is None
         copies = ob.feed(payload, call, now)
-        if copies and nothing_held and ob.ready(now):
-            n = self._write(ob.take(now))  # at once: a kernel error reaches the caller
-            self._flush()
-            return n
-        self._flush()
-        return len(payload)
+        return self._sent(bool(copies) and nothing_held, now, len(payload))
 
     def _write(self, item) -> int:
         method, anc, flags, address = item.meta
@@ -109,15 +81,6 @@ class DatagramWire(Wire):
             return self.real.sendto(item.payload, *address)
         return self.real.send(item.payload)
 
-    def _flush(self) -> None:
-        ob = self.outbound
-        while (item := ob.take(self.loop.time())) is not None:
-            try:
-                self._write(item)
-            except OSError:
-                self.log(None, "send_failed", len(item.payload))
-        self._arm(self.loop.time())
-
     def _sync(self) -> None:
         if self.closed:
             return
@@ -126,12 +89,6 @@ class DatagramWire(Wire):
         self._set_kernel_reading(self.read_cb is not None and not self.inbound.full,
                                  self._on_kernel_readable)
         self._arm(now)
-
-    def close(self) -> None:
-        if not self.closed:
-            self.inbound.drop_all()
-            self.outbound.drop_all()
-            self._close_kernel()
 
 
 class _DatagramSocketStandIn(SocketStandIn):

@@ -21,31 +21,23 @@ import struct
 
 from ..sctp import structs as st
 from . import kinds as k
-from .datagram import DatagramShaper
-from .wire import SocketStandIn, Wire, oserror
+from .message_wire import ANC_SIZE, READS_PER_WAKEUP, RECV_SIZE, MessageWire
+from .wire import SocketStandIn, oserror
 
-_RECV_SIZE = 65536
-_ANC_SIZE = 1024
-_READS_PER_WAKEUP = 64
 _GET_ASSOC_ID_LIST = 29   # SCTP_GET_ASSOC_ID_LIST: struct sctp_assoc_ids
 _MAX_ASSOCS = 4096
 
 
-class SctpWire(Wire):
+class SctpWire(MessageWire):
     transport = k.SCTP
 
     def __init__(self, layer, sock):
         super().__init__(layer, sock, _SctpSocketStandIn)
-        self.inbound = DatagramShaper(k.RECV, self.log, self.rng_for)
-        self.outbound = DatagramShaper(k.SEND, self.log, self.rng_for)
         self.one_to_one = sock.one_to_one
         self._assembling: list = []   # pieces of the message being read
         self._handing = None          # [rest, anc, flags, addr] of the message being read out
         self.take_place()
         self._sync()
-
-    def __repr__(self) -> str:
-        return f"<SctpWire {self.fd} in={self.inbound!r} out={self.outbound!r}>"
 
     @property
     def idle(self) -> bool:
@@ -57,16 +49,7 @@ class SctpWire(Wire):
         if isinstance(fault, k.Abort):
             self._abort_all(fault)
             return
-        now = self.loop.time()
-        for d in fault.dirs:
-            (self.inbound if d == k.RECV else self.outbound).attach(fault, now)
-        self._sync()
-
-    def detach(self, fault: k.Fault) -> None:
-        self.inbound.detach(fault)
-        self.outbound.detach(fault)
-        self._flush()
-        self._sync()
+        super().attach(fault)
 
     def _abort_all(self, fault) -> None:
         for assoc in ([0] if self.one_to_one else self._associations()):
@@ -98,11 +81,11 @@ class SctpWire(Wire):
         """Read what the socket has into the receive shaper."""
         ib = self.inbound
         now = self.loop.time()
-        for _ in range(_READS_PER_WAKEUP):
+        for _ in range(READS_PER_WAKEUP):
             if ib.full:
                 break
             try:
-                data, anc, flags, addr = self.real.recvmsg(_RECV_SIZE, _ANC_SIZE)
+                data, anc, flags, addr = self.real.recvmsg(RECV_SIZE, ANC_SIZE)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -171,27 +154,13 @@ class SctpWire(Wire):
             ob.feed_event(data, call, now)
         else:
             ob.feed(data, call, now, stream=_stream(ancdata))
-        if nothing_held and ob.ready(now):
-            n = self._write(ob.take(now))  # at once: an error reaches the caller
-            self._flush()
-            return n
-        self._flush()
-        return len(data)
+        return self._sent(nothing_held, now, len(data))
 
     def _write(self, item) -> int:
         ancdata, flags, address = item.meta
         if address is None:
             return self.real.sendmsg([item.payload], ancdata, flags)
         return self.real.sendmsg([item.payload], ancdata, flags, address)
-
-    def _flush(self) -> None:
-        ob = self.outbound
-        while (item := ob.take(self.loop.time())) is not None:
-            try:
-                self._write(item)
-            except OSError:
-                self.log(None, "send_failed", len(item.payload))
-        self._arm(self.loop.time())
 
     def _sync(self) -> None:
         if self.closed:
@@ -212,12 +181,6 @@ class SctpWire(Wire):
                 self._handing is not None or self.inbound.ready(self.loop.time())):
             cb()
         self._sync()
-
-    def close(self) -> None:
-        if not self.closed:
-            self.inbound.drop_all()
-            self.outbound.drop_all()
-            self._close_kernel()
 
 
 def _sndrcvinfo(ancdata):
