@@ -46,14 +46,11 @@ def _slow_connection(bridge):
 
 
 def _control(bridge, tag, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        frame = bridge.read_frame(max(0.0, deadline - time.monotonic()))
-        if frame is None:
-            break
-        dest, msg = frame
-        if dest == PYINET and type(msg) is tuple and msg[0] == tag:
-            return msg
+    """The program's next control frame tagged `tag`, or None."""
+    try:
+        return _frames_until(bridge, lambda msg: msg[0] == tag, timeout)[-1]
+    except TimeoutError:
+        return None
     raise TimeoutError(tag)
 
 
