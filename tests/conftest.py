@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from bridge_client import BridgeProcess
 from needs import SETUP, STRICT, otp_release
 
 
@@ -25,3 +26,11 @@ def pytest_runtest_setup(item):
         reason = mark.kwargs.get("reason", "")
         if reason.startswith(SETUP) and any(bool(c) for c in mark.args):
             pytest.fail("set-up error: " + reason[len(SETUP):], pytrace=False)
+
+
+@pytest.fixture
+def bridge():
+    """A port program of its own, closed after the test."""
+    b = BridgeProcess()
+    yield b
+    b.close()

@@ -14,17 +14,10 @@ import pytest
 from bridge.etf.terms import atom
 from bridge.loop import EventLoop
 
-from bridge_client import CALLER, BridgeProcess, ok
+from bridge_client import CALLER, ok
 
 PYINET = atom("pyinet")
 BIG = 1 << 20
-
-
-@pytest.fixture
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
 
 
 def _listen(bridge, opts=()):

@@ -8,21 +8,11 @@ import array
 import os
 import socket
 
-import pytest
-
 from bridge.etf.terms import atom
 
-from bridge_client import BridgeProcess
 
 A = atom
 INET = A("inet")
-
-
-@pytest.fixture
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
 
 
 def send_fd(name: bytes, fd: int) -> None:

@@ -18,13 +18,6 @@ from bridge_client import CALLER, BridgeProcess, error, ok
 PYINET = atom("pyinet")
 
 
-@pytest.fixture
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
-
-
 def test_hello_is_the_first_frame(bridge):
     dest, (tag, info) = bridge.hello
     assert dest == PYINET and tag == atom("hello")

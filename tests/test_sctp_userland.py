@@ -138,13 +138,6 @@ USERLAND = [(A("mode"), A("binary")), (A("buffer"), 65536), (A("sctp_events"), E
             (A("sctp_backend"), A("userland"))]
 
 
-@pytest.fixture()
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
-
-
 def open_bound(b, options=()):
     reply = b.call((A("sctp_open"), A("inet"), A("seqpacket"), USERLAND + list(options)))
     assert reply[0] == ok, reply

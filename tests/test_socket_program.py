@@ -8,24 +8,15 @@ from __future__ import annotations
 import socket
 import time
 
-import pytest
-
 from bridge.etf.terms import Pid, atom
 
-from bridge_client import CALLER, BridgeProcess, error, ok
+from bridge_client import CALLER, error, ok
 
 A = atom
 OTHER = Pid("test@localhost", 78, 0, 1)
 PYINET = A("pyinet")
 SELECT = A("select")
 LO = {A("family"): A("inet"), A("port"): 0, A("addr"): A("loopback")}
-
-
-@pytest.fixture
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
 
 
 def call_as(bridge, pid, request):

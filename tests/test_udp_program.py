@@ -12,20 +12,13 @@ import pytest
 
 from bridge.etf.terms import Atom, atom
 
-from bridge_client import CALLER, BridgeProcess, error, ok
+from bridge_client import CALLER, error, ok
 
 UDP = atom("udp")
 INET = atom("inet")
 LO = (127, 0, 0, 1)
 ACTIVE_FALSE = (atom("active"), False)
 BINARY = (atom("mode"), atom("binary"))
-
-
-@pytest.fixture
-def bridge():
-    b = BridgeProcess()
-    yield b
-    b.close()
 
 
 def open_udp(bridge, opts, family=INET, addr=LO):
