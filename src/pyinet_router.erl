@@ -118,13 +118,12 @@ await_hello(Index, Port) ->
         {Port, {data, Frame}} ->
             case decode_frame(Frame) of
                 {pyinet, {hello, #{protocol := ?PROTOCOL} = Info}} ->
-                    Init = #{router => self(), port => Port, index => Index},
                     Sendable = ets:new(pyinet_sendable, [set, public, {write_concurrency, true},
                                                          {read_concurrency, true}]),
                     %% With how the client counts each send there.
                     Count = maps:get(send_count, Info),
                     persistent_term:put({pyinet_sendable, self()}, {Sendable, Count}),
-                    true = erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+                    ok = send_init(Port, Index),
                     {Seed, Rules} = pyinet_fault:program_state(),
                     Rules =:= [] andalso Seed =:= 0 orelse
                         erlang:port_command(Port, term_to_binary({pyinet, {faults, Seed, Rules}})),
@@ -179,7 +178,7 @@ handle_call({cancel_monitor, MRef}, _From, #state{monitors = Monitors} = State) 
 handle_call(monitors, _From, #state{monitors = Monitors} = State) ->
     {reply, [{S, MRef, Pid} || {S, L} <- maps:to_list(Monitors), {MRef, Pid} <- L], State};
 handle_call(refresh, _From, State) ->
-    {reply, send_init(State), State};
+    {reply, send_init(State#state.port, State#state.index), State};
 handle_call(_Request, _From, State) ->
     {reply, {error, badarg}, State}.
 
@@ -199,7 +198,7 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
     end;
 handle_info(check_alive, State) ->
     case erlang:is_alive() of
-        true -> send_init(State);
+        true -> send_init(State#state.port, State#state.index);
         false -> erlang:send_after(?ALIVE_CHECK_MS, self(), check_alive)
     end,
     {noreply, State};
@@ -256,9 +255,11 @@ terminate(Reason, #state{port = Port} = State) ->
 
 %% Internal.
 
-send_init(#state{port = Port, index = Index}) ->
-    Init = #{router => self(), port => Port, index => Index},
-    erlang:port_command(Port, term_to_binary({pyinet, {init, Init}})),
+%% Who the port program's router and port are, as they are encoded now.
+send_init(Port, Index) ->
+    true = erlang:port_command(Port, term_to_binary({pyinet, {init, #{router => self(),
+                                                                      port => Port,
+                                                                      index => Index}}})),
     ok.
 
 %% Backpressure on owners. An owner in {active, true} that stops reading would

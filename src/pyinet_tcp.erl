@@ -236,8 +236,8 @@ router_send(Port, Id, Data, Size, {MRef, Caller}) ->
 %% to the port and not waited for; the port program counts it down as it goes
 %% out. Otherwise the send waits for the port program's answer, which follows
 %% inet_drv's rules (busy, send_timeout, errors) exactly.
-can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
-    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+can_send_now(Router, Port, Id, Size) ->
+    case sendable_table(Router, Port) of
         undefined ->
             false;
         {Table, {Margin, Overhead, Segment}} ->
@@ -253,19 +253,22 @@ can_send_now(Router, Port, Id, Size) when node(Port) =:= node() ->
             catch error:badarg ->
                     false
             end
-    end;
-can_send_now(_Router, _Port, _Id, _Size) ->
-    false.
+    end.
+
+%% The router's table of sendable sockets, with how a send counts there
+%% (pyinet_router), for a port of this node; a remote one's is not ours.
+sendable_table(Router, Port) when node(Port) =:= node() ->
+    persistent_term:get({pyinet_sendable, Router}, undefined);
+sendable_table(_Router, _Port) ->
+    undefined.
 
 %% The socket may send its owner messages from now on (close/1 waits then);
 %% whether it is sendable.
-mark_active(Router, Port, Id) when node(Port) =:= node() ->
-    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+mark_active(Router, Port, Id) ->
+    case sendable_table(Router, Port) of
         undefined -> false;
         {Table, _} -> ets:update_element(Table, Id, {6, 1})
-    end;
-mark_active(_Router, _Port, _Id) ->
-    false.
+    end.
 
 send(S, Data, _Opts) ->
     send(S, Data).
@@ -341,8 +344,8 @@ close(?SOCKET(R, P, Id) = S) ->
 %% sendable (open, no error, no end of input seen), nothing is outstanding
 %% (nothing queued to wait for), it is not busy, and it has never been active.
 %% The row goes now, so that later sends on the handle wait for their answer.
-closes_at_once(Router, Port, Id) when node(Port) =:= node() ->
-    case persistent_term:get({pyinet_sendable, Router}, undefined) of
+closes_at_once(Router, Port, Id) ->
+    case sendable_table(Router, Port) of
         undefined ->
             false;
         {Table, _} ->
@@ -353,9 +356,7 @@ closes_at_once(Router, Port, Id) when node(Port) =:= node() ->
                 _ ->
                     false
             end
-    end;
-closes_at_once(_Router, _Port, _Id) ->
-    false.
+    end.
 
 %% inet:tcp_controlling_process/2, step by step: only the owner may give the
 %% socket away; input already delivered to the owner's mailbox moves with it,

@@ -134,15 +134,14 @@ class SendSide:
             return
         credit = 0
         for i, (header, data) in enumerate(units):
+            self.stats.sent(len(data) + ptype.header_size)
             size = len(header) + len(data)
             if n >= size:
                 n -= size
-                self.stats.sent(len(data) + ptype.header_size)
                 credit += send_count(len(data))
                 continue
             # The first send the kernel did not take whole: its rest is queued
             # (wrote_at_once), and the sends after it find the queue non-empty.
-            self.stats.sent(len(data) + ptype.header_size)
             sender.queue_rest(header, data, n, send_count(len(data)))
             self._update_writing()
             for later in datas[i + 1:]:
