@@ -24,8 +24,6 @@ from .wire import SocketStandIn, oserror
 
 
 class DatagramWire(MessageWire):
-    transport = k.UDP
-
     def __init__(self, layer, sock):
         super().__init__(layer, sock, _DatagramSocketStandIn)
         self.take_place()

@@ -66,7 +66,6 @@ class Fault:
     dirs: tuple = ()
 
     transports = ANY_DATA
-    one_shot = False
 
     def applies_to(self, transport: str) -> bool:
         return transport in self.transports
@@ -102,13 +101,11 @@ class Stall(Fault):
 @dataclass(frozen=True)
 class Reset(Fault):
     transports = STREAM
-    one_shot = True
 
 
 @dataclass(frozen=True)
 class HalfClose(Fault):
     transports = STREAM
-    one_shot = True
 
 
 @dataclass(frozen=True)
@@ -116,7 +113,6 @@ class Fail(Fault):
     op: str = ""
     errno: int = 0
     reason: Atom = atom("eio")
-    one_shot = True
 
     def applies_to(self, transport: str) -> bool:
         return {"send": TCP, "recv": TCP, "accept": TCP_LISTEN, "connect": CONNECT}[self.op] == transport
@@ -159,7 +155,6 @@ class Reorder(Fault):
 @dataclass(frozen=True)
 class Abort(Fault):
     transports = frozenset({SCTP})
-    one_shot = True
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ class FaultLayer:
 
     def inject(self, sock, term) -> None:
         fault = k.parse(term)
-        if not fault.applies_to(_transport_of(sock)):
+        if not fault.applies_to(sock.kind):
             raise k.BadFault(term)
         self._attach(sock, fault, "inject")
 
@@ -188,10 +188,10 @@ class FaultLayer:
             if other is None or other.kind != "tcp_listen" or other.family != conn.family:
                 continue
             try:
-                ip, port = other.sockname()
+                address = other.sockname()
             except Exception:
                 continue
-            if port == local[1] and (ip == local[0] or not any(ip if type(ip) is tuple else (1,))):
+            if r._same_address(local, address):
                 return (value,)
         return None
 
@@ -233,7 +233,7 @@ class FaultLayer:
     def _check_rule(self, rule, sock) -> None:
         if sock.id in rule.sockets or sock.sock is None:
             return
-        transport = _transport_of(sock)
+        transport = sock.kind
         if not rule.fault.applies_to(transport) or (transport == k.TCP and not sock.connected):
             return
         view = r.View.of_socket(sock, self.labels.get(sock.id, r._NO_VALUE),
@@ -258,6 +258,3 @@ class FaultLayer:
     def describe(self, sock) -> list:
         return [f.term for _, f in self.faults.get(sock.id, [])]
 
-
-def _transport_of(sock) -> str:
-    return sock.kind

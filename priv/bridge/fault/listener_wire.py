@@ -11,8 +11,6 @@ from .wire import SocketStandIn, oserror
 
 
 class ListenerWire:
-    transport = k.TCP_LISTEN
-
     def __init__(self, layer, listener):
         self.layer = layer
         self.conn = listener

@@ -29,8 +29,6 @@ _MAX_ASSOCS = 4096
 
 
 class SctpWire(MessageWire):
-    transport = k.SCTP
-
     def __init__(self, layer, sock):
         super().__init__(layer, sock, _SctpSocketStandIn)
         self.one_to_one = sock.one_to_one

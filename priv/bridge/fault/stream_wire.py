@@ -46,8 +46,6 @@ SILENT_MAX = 300.0
 
 
 class StreamWire(Wire):
-    transport = k.TCP
-
     def __init__(self, layer, conn):
         super().__init__(layer, conn, _StreamSocketStandIn)
         self.inbound = StreamShaper(k.RECV, self.log, self.rng_for)
