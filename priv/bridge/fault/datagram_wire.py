@@ -19,7 +19,7 @@ import errno
 import socket
 
 from . import kinds as k
-from .message_wire import ANC_SIZE, READS_PER_WAKEUP, RECV_SIZE, MessageWire
+from .message_wire import MessageWire
 from .wire import SocketStandIn, oserror
 
 
@@ -41,20 +41,11 @@ class DatagramWire(MessageWire):
         return item
 
     def _on_kernel_readable(self) -> None:
-        ib = self.inbound
-        now = self.loop.time()
-        for _ in range(READS_PER_WAKEUP):
-            if ib.full:
-                break
-            try:
-                payload, anc, flags, addr = self.real.recvmsg(RECV_SIZE, ANC_SIZE)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError as exc:
-                ib.feed_error(exc.errno or errno.EIO, None, now)
-                continue
-            ib.feed(payload, (anc, flags & ~socket.MSG_TRUNC, addr), now)
+        self._read_kernel()
         self._sync()
+
+    def _received(self, data, anc, flags, addr, now: float) -> None:
+        self.inbound.feed(data, (anc, flags & ~socket.MSG_TRUNC, addr), now)
 
     # -- sending ------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ only recorded: the caller had its `ok`, as a network would lose it).
 
 from __future__ import annotations
 
+import errno
+
 from . import kinds as k
 from .datagram import DatagramShaper
 from .wire import Wire
@@ -18,7 +20,9 @@ READS_PER_WAKEUP = 64
 
 class MessageWire(Wire):
     """Subclasses give `_write(item)` (one message to the kernel, as the
-    transport's call would have) and `_sync()`."""
+    transport's call would have), `_received(data, anc, flags, addr, now)`
+    (one read into the receive shaper; False: read no more now) and
+    `_sync()`."""
 
     def __init__(self, layer, sock, socket_stand_in: type):
         super().__init__(layer, sock, socket_stand_in)
@@ -39,6 +43,27 @@ class MessageWire(Wire):
         self.outbound.detach(fault)
         self._flush()
         self._sync()
+
+    def _read_kernel(self) -> None:
+        """What the socket has, into the receive shaper while it has room."""
+        ib = self.inbound
+        now = self.loop.time()
+        for _ in range(READS_PER_WAKEUP):
+            if ib.full:
+                break
+            try:
+                data, anc, flags, addr = self.real.recvmsg(RECV_SIZE, ANC_SIZE)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._read_failed()
+                ib.feed_error(exc.errno or errno.EIO, None, now)
+                continue
+            if self._received(data, anc, flags, addr, now) is False:
+                break
+
+    def _read_failed(self) -> None:
+        """A read failed: a subclass forgets what it had of a message."""
 
     def _sent(self, at_once: bool, now: float, size: int) -> int:
         """After a send was fed to the send shaper: `at_once` when nothing

@@ -21,7 +21,7 @@ import struct
 
 from ..sctp import structs as st
 from . import kinds as k
-from .message_wire import ANC_SIZE, READS_PER_WAKEUP, RECV_SIZE, MessageWire
+from .message_wire import MessageWire
 from .wire import SocketStandIn, oserror
 
 _GET_ASSOC_ID_LIST = 29   # SCTP_GET_ASSOC_ID_LIST: struct sctp_assoc_ids
@@ -72,39 +72,32 @@ class SctpWire(MessageWire):
     # -- receiving --------------------------------------------------------------------
 
     def _on_kernel_readable(self) -> None:
-        self._pull()
+        self._read_kernel()
         self._sync()
 
-    def _pull(self) -> None:
-        """Read what the socket has into the receive shaper."""
+    def _received(self, data, anc, flags, addr, now: float) -> bool:
+        """A piece of a message (until MSG_EOR), a whole one, or the end of a
+        one-to-one socket's input (after which nothing more is read now)."""
         ib = self.inbound
-        now = self.loop.time()
-        for _ in range(READS_PER_WAKEUP):
-            if ib.full:
-                break
-            try:
-                data, anc, flags, addr = self.real.recvmsg(RECV_SIZE, ANC_SIZE)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError as exc:
-                self._assembling.clear()
-                ib.feed_error(exc.errno or errno.EIO, None, now)
-                continue
-            if not flags & st.MSG_EOR:
-                if not data and not flags:
-                    ib.feed_event(b"", (anc, flags, addr), now)  # a one-to-one socket's end
-                    break
-                self._assembling.append(data)
-                continue
-            if self._assembling:
-                self._assembling.append(data)
-                data = b"".join(self._assembling)
-                self._assembling.clear()
-            meta = (anc, flags, addr)
-            if flags & st.MSG_NOTIFICATION:
-                ib.feed_event(data, meta, now)
-            else:
-                ib.feed(data, meta, now, stream=_stream(anc))
+        if not flags & st.MSG_EOR:
+            if not data and not flags:
+                ib.feed_event(b"", (anc, flags, addr), now)  # a one-to-one socket's end
+                return False
+            self._assembling.append(data)
+            return True
+        if self._assembling:
+            self._assembling.append(data)
+            data = b"".join(self._assembling)
+            self._assembling.clear()
+        meta = (anc, flags, addr)
+        if flags & st.MSG_NOTIFICATION:
+            ib.feed_event(data, meta, now)
+        else:
+            ib.feed(data, meta, now, stream=_stream(anc))
+        return True
+
+    def _read_failed(self) -> None:
+        self._assembling.clear()
 
     def read_piece(self, size: int):
         """The next piece of at most `size` of the message being read out."""
@@ -114,7 +107,7 @@ class SctpWire(MessageWire):
                 # A read asks the socket itself, as one on the socket would:
                 # the userland stack does not always say when it has
                 # something (its own abort's notification).
-                self._pull()
+                self._read_kernel()
                 item = self.inbound.take(self.loop.time())
             if item is None:
                 self._sync()
