@@ -95,3 +95,40 @@ def test_oversized_frame_is_skipped_in_step():
     data = frame(b"x" * 50) + frame(b"ok")
     got = feed(reader, data, 7)
     assert got == [OversizedFrame(50), b"ok"]
+
+
+def _read(reader: FrameReader, data: bytes) -> list:
+    """One read as the edge does it: the view it was given released after."""
+    buf = reader.get_buffer()
+    buf[:len(data)] = data
+    buf.release()
+    reader.buffer_updated(len(data))
+    return list(reader.frames())
+
+
+def test_large_frames_read_whole_are_views_of_the_shared_buffer():
+    reader = FrameReader(buffer_size=8192, direct_threshold=1024)
+    first, second = b"a" * 2000, b"b" * 2000
+    got = _read(reader, frame(first) + frame(b"small") + frame(second))
+    assert [bytes(f) for f in got] == [first, b"small", second]
+    assert isinstance(got[0], memoryview) and type(got[1]) is bytes
+    shared = reader._buf
+    del got
+    # Nobody kept them: the next read reuses the same buffer.
+    assert [bytes(f) for f in _read(reader, frame(b"c" * 2000))] == [b"c" * 2000]
+    assert reader._buf is shared
+
+
+def test_a_large_frame_kept_keeps_its_bytes():
+    reader = FrameReader(buffer_size=8192, direct_threshold=1024)
+    [kept] = _read(reader, frame(b"a" * 2000))  # as a queued send keeps it
+    shared = reader._buf
+    # The next read would land where the kept frame is: it gets another buffer.
+    assert [bytes(f) for f in _read(reader, frame(b"z" * 3000))] == [b"z" * 3000]
+    assert reader._buf is not shared
+    assert kept == b"a" * 2000
+    # What a read left of an unfinished frame moves to the new buffer with it.
+    kept = _read(reader, frame(b"a" * 2000) + frame(b"b" * 10)[:7])
+    rest = frame(b"b" * 10)[7:] + frame(b"y" * 3000)
+    assert [bytes(f) for f in _read(reader, rest)] == [b"b" * 10, b"y" * 3000]
+    assert bytes(kept[0]) == b"a" * 2000

@@ -11,9 +11,15 @@ straight into memory the reader owns:
         ...                          # reader.began: when they began to arrive
 
 Small frames are returned as bytes (copied out of the shared read buffer, which is
-reused). A frame larger than `direct_threshold` gets a buffer of its own, exactly its
-size, and the edge reads into it directly: the frame is returned as a memoryview of
-that buffer, so a 64 KiB send payload is copied once, by the kernel, on its way in.
+reused). A frame larger than `direct_threshold` is not copied: when it began in a
+read it gets a buffer of its own, exactly its size, and the edge reads the rest into
+it directly; when a read brought all of it, it is returned as a memoryview of the
+shared buffer. Either way a 64 KiB send payload is copied once, by the kernel, on
+its way in. A view of the shared buffer is valid while the frames of that read are
+handled; whoever keeps one longer (a send queued whole) keeps that buffer, and the
+reader takes a new one for its next read: it can tell, as the buffer cannot be
+resized while any view of it is alive. The edge must therefore release the view
+get_buffer gave it once the read is done.
 
 `began` is the `now` of the read that brought the first bytes of the frames just
 made ready. A 128 MiB send takes a while to cross the pipe; its send_timeout, like
@@ -42,7 +48,7 @@ class FrameReader:
     def __init__(self, *, buffer_size: int = 256 * 1024, direct_threshold: int = 16 * 1024,
                  max_frame: int = 1 << 30):
         self._buf = bytearray(buffer_size)
-        self._view = memoryview(self._buf)
+        self._lent = False  # a large frame was handed out as a view of _buf
         self._start = 0  # first unconsumed byte in _buf
         self._end = 0  # one past the last byte read into _buf
         self._direct_threshold = direct_threshold
@@ -59,9 +65,11 @@ class FrameReader:
     def get_buffer(self) -> memoryview:
         if self._big is not None:
             return memoryview(self._big)[self._big_filled:]
+        if self._lent:
+            self._reclaim()
         if self._end == len(self._buf):
             self._compact()
-        return self._view[self._end:]
+        return memoryview(self._buf)[self._end:]
 
     def buffer_updated(self, nbytes: int, now: float = 0.0) -> None:
         if self._big is not None:
@@ -90,6 +98,21 @@ class FrameReader:
 
     # -- internal -------------------------------------------------------------------
 
+    def _reclaim(self) -> None:
+        """Reuse the shared buffer unless a view of a large frame from it is
+        still alive, which only an export-free bytearray lets us resize."""
+        self._lent = False
+        buf = self._buf
+        try:
+            buf.append(0)
+        except BufferError:
+            pending = self._end - self._start
+            fresh = bytearray(len(buf))
+            fresh[:pending] = memoryview(buf)[self._start:self._end]
+            self._buf, self._start, self._end = fresh, 0, pending
+        else:
+            del buf[-1]
+
     def _compact(self) -> None:
         pending = self._end - self._start
         if self._start:
@@ -98,6 +121,7 @@ class FrameReader:
 
     def _split(self) -> None:
         buf, start, end = self._buf, self._start, self._end
+        view = memoryview(buf)
         while True:
             if self._skip:
                 dropped = min(self._skip, end - start)
@@ -114,7 +138,12 @@ class FrameReader:
                 start += 4
                 continue
             if end - start - 4 >= length:
-                self._ready.append(bytes(buf[start + 4:start + 4 + length]))
+                frame = view[start + 4:start + 4 + length]
+                if length > self._direct_threshold:
+                    self._lent = True
+                else:
+                    frame = bytes(frame)
+                self._ready.append(frame)
                 start += 4 + length
                 continue
             if length > self._direct_threshold or length + 4 > len(buf):
@@ -122,11 +151,12 @@ class FrameReader:
                 # already have of it there; the edge will read the remainder into it.
                 have = end - start - 4
                 self._big = bytearray(length)
-                self._big[:have] = buf[start + 4:end]
+                self._big[:have] = view[start + 4:end]
                 self._big_filled = have
                 self._big_began = self.began
                 start = end
             break
+        view.release()  # the frames' views are of the buffer, not of this one
         if start == end:
             start = end = 0
         self._start, self._end = start, end

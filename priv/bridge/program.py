@@ -228,11 +228,13 @@ class PortProgram:
             if n == 0:
                 self.shutdown()
                 return
+            room = len(buf)
+            buf.release()  # the reader reuses its buffer only when no view of it is left
             budget -= n
             self.bytes_in += n
             reader.buffer_updated(n, self.loop.time())
             self._handle_frames(reader)
-            if n < len(buf):
+            if n < room:
                 break
         if self._stdin_is_file:
             self.loop.call_soon(self._on_stdin)
