@@ -16,6 +16,8 @@ import os
 import socket
 
 from . import passfd
+from .errors import RequestError, oserror_atom
+from .etf.terms import atom
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -70,8 +72,6 @@ def open_socket(family: int, type_: int, options: list):
     namespace (or None), the other options and whether the socket was passed
     (inet:open_fd binds it only when told where); RequestError for a bad value
     or the errno of a failed open."""
-    from .errors import RequestError, oserror_atom
-    from .etf.terms import atom
     passed, options = _leading(options, "fd")
     if passed is not None:
         fd = passfd.take(passed)
@@ -105,7 +105,6 @@ def open_socket(family: int, type_: int, options: list):
 def closed_on_error(sock: socket.socket):
     """The setup of a new socket (its options, bind, listen): if it fails, the
     socket is closed and an OSError becomes the request's error (its errno)."""
-    from .errors import RequestError, oserror_atom
     try:
         yield
     except RequestError:

@@ -23,6 +23,7 @@ and the msgq watermarks drag each other the same way.
 from __future__ import annotations
 
 import errno
+import operator
 import socket
 import struct
 
@@ -99,11 +100,14 @@ class InetOptions:
 
     def copy(self) -> "InetOptions":
         """What an accepted socket inherits from its listen socket."""
-        other = InetOptions()
-        for name in self.__slots__:
-            setattr(other, name, getattr(self, name))
+        other = object.__new__(InetOptions)
+        for name, value in zip(self.__slots__, _ALL_OPTIONS(self)):
+            setattr(other, name, value)
         other.active = ActiveMode(self.active.mode, self.active.count)
         return other
+
+
+_ALL_OPTIONS = operator.attrgetter(*InetOptions.__slots__)
 
 
 # -- local options: name -> (set(opts, value), get(opts)) ------------------------------

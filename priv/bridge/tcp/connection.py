@@ -196,13 +196,13 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     def close(self, call: Call):
         """gen_tcp:close/1: as prim_inet:close, wait for queued output unless
         lingering for 0 seconds, then close."""
+        queue = self.sender.queue
         linger = None
-        if self.sock is not None:
+        if queue and self.sock is not None:
             try:
                 linger = _linger(self.sock)
             except OSError:
                 pass
-        queue = self.sender.queue
         if queue and self.sock is not None and linger != (True, 0):
             self.close_calls.append(call)
             wait = linger[1] if linger and linger[0] else CLOSE_MAX_WAIT
