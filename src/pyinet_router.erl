@@ -205,8 +205,8 @@ handle_info(check_alive, State) ->
 handle_info(check_paused, State) ->
     {noreply, check_paused(State)};
 handle_info({closed, Socket}, State) ->
-    %% A close not waited for (pyinet_tcp:close/1): the socket is gone now;
-    %% the program's own {closed, S} finds nothing left to do.
+    %% A close not waited for (pyinet_tcp:close/1): the socket is gone now,
+    %% and the program sends no {closed, S} of its own for it.
     {noreply, control({closed, Socket}, State)};
 handle_info({forward_send, Id, Data, Size, Reply}, #state{port = Port} = State) ->
     %% A send from another node (pyinet_request:send_remote/4).

@@ -132,3 +132,26 @@ def test_a_large_frame_kept_keeps_its_bytes():
     rest = frame(b"b" * 10)[7:] + frame(b"y" * 3000)
     assert [bytes(f) for f in _read(reader, rest)] == [b"b" * 10, b"y" * 3000]
     assert bytes(kept[0]) == b"a" * 2000
+
+
+def test_kept_copies_a_view_of_a_larger_buffer_only():
+    from bridge.framing import kept
+    shared = bytearray(b"x" * 1000)
+    view = memoryview(shared)[10:20]
+    assert type(kept(view)) is bytes and kept(view) == b"x" * 10
+    whole = memoryview(bytearray(b"y" * 100))
+    assert kept(whole) is whole  # a frame's own buffer: nothing to gain
+    assert kept(b"abc") == b"abc"
+
+
+def test_a_queued_send_does_not_keep_the_shared_buffer():
+    from bridge.tcp.sendqueue import SendQueue
+    reader = FrameReader(buffer_size=8192, direct_threshold=1024)
+    [frame_] = _read(reader, frame(b"q" * 2000))
+    queue = SendQueue()
+    queue.append(frame_)
+    shared = reader._buf
+    del frame_
+    _read(reader, frame(b"r" * 10))
+    assert reader._buf is shared  # the queue holds a copy, not the buffer
+    assert bytes(queue.iov()[0]) == b"q" * 2000

@@ -133,3 +133,22 @@ def test_random_frames_never_kill_it(bridge):
         bridge.write_frame(payload)
     assert bridge.call((atom("inet_getopts"), 999, [])) == (error, atom("einval"))
     assert bridge.proc.poll() is None
+
+
+def test_a_close_not_waited_for_sends_no_closed(bridge):
+    """{pyinet, {tcp_close, Id}} comes after the client told its router
+    ({closed, S}), so no {closed, S} comes back; a waited close's does."""
+    ok_, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
+                                 [(atom("active"), False)]))
+    lid = listener[2][2]
+    ok_, (ip, port) = bridge.call((atom("inet_sockname"), lid))
+    peers = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+    quiet, waited = [bridge.call((atom("tcp_accept"), lid, 1000))[1] for _ in peers]
+    bridge.write_term((PYINET, (atom("tcp_close"), quiet[2][2])))
+    assert bridge.call((atom("tcp_close"), waited[2][2])) == ok
+    assert peers[0].recv(5) == b""  # closed all the same
+    closed = [f[1][1] for f in bridge.others
+              if f[0] == PYINET and type(f[1]) is tuple and f[1][0] == atom("closed")]
+    assert closed == [waited]
+    for peer in peers:
+        peer.close()

@@ -16,10 +16,12 @@ read it gets a buffer of its own, exactly its size, and the edge reads the rest 
 it directly; when a read brought all of it, it is returned as a memoryview of the
 shared buffer. Either way a 64 KiB send payload is copied once, by the kernel, on
 its way in. A view of the shared buffer is valid while the frames of that read are
-handled; whoever keeps one longer (a send queued whole) keeps that buffer, and the
-reader takes a new one for its next read: it can tell, as the buffer cannot be
-resized while any view of it is alive. The edge must therefore release the view
-get_buffer gave it once the read is done.
+handled; what keeps data longer (the TCP send queue, a send held back) keeps
+`kept(data)`, a copy where the view is of a much larger buffer. Should a view
+outlive its read all the same, the reader leaves that buffer to it and takes a
+new one: it can tell, as the buffer cannot be resized while any view of it is
+alive. The edge must therefore release the view get_buffer gave it once the read
+is done.
 
 `began` is the `now` of the read that brought the first bytes of the frames just
 made ready. A 128 MiB send takes a while to cross the pipe; its send_timeout, like
@@ -160,6 +162,15 @@ class FrameReader:
         if start == end:
             start = end = 0
         self._start, self._end = start, end
+
+
+def kept(data):
+    """`data`, to be kept after its frame has been handled (a queued or held
+    send): a view of a buffer more than twice its size, such as the reader's
+    shared one, is copied, so that it does not keep that whole buffer."""
+    if type(data) is memoryview and data.nbytes * 2 < len(data.obj):
+        return bytes(data)
+    return data
 
 
 def frame_header(length: int) -> bytes:

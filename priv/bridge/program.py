@@ -72,6 +72,7 @@ class PortProgram:
         # reading from the network until the client says resume.
         self.paused_owners: set = set()
         self._acks: dict[int, int] = {}  # socket id -> bytes no longer outstanding
+        self._closing_told: int | None = None  # the socket a close not waited for closes
         from .fault.layer import FaultLayer
         self.faults = FaultLayer(self)
         self._stdin_is_file = False
@@ -143,6 +144,8 @@ class PortProgram:
         (normal unless it went with its owner)."""
         if self.sockets.pop(sock.id, None) is not None:
             self.faults.socket_gone(sock)
+            if sock.id == self._closing_told:
+                return  # the client's router knows (_control_close)
             if reason is None:
                 self.control(atom("closed"), sock.handle)
             else:
@@ -377,7 +380,14 @@ class PortProgram:
         (pyinet_tcp:close/1)."""
         sock = self.sockets.get(sid) if type(sid) is int else None
         if sock is not None and hasattr(sock, "close"):
-            sock.close(NO_REPLY)
+            # The client told its router first that the socket is gone, so
+            # no {closed, S} goes back (a frame to decode and a write a
+            # connection less).
+            self._closing_told = sid
+            try:
+                sock.close(NO_REPLY)
+            finally:
+                self._closing_told = None
 
     def _control_pause(self, pid) -> None:
         self.paused_owners.add(pid)

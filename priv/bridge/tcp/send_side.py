@@ -15,6 +15,7 @@ import socket
 import struct
 
 from ..errors import posix_atom
+from ..framing import kept
 from ..etf.terms import atom
 from ..requests import CLOSED, DEFERRED, NO_REPLY, OK, Call
 from ..inet.socket import ENOTCONN
@@ -171,7 +172,7 @@ class SendSide:
         sender = self.sender
         if sender.must_wait:
             # A busy port suspends the next sender until it is not busy.
-            sender.blocked.append((call, data))
+            sender.blocked.append((call, kept(data)))
             return DEFERRED
         return self._command(call, data, self.program.frame_began)
 

@@ -24,6 +24,7 @@ import errno
 import os
 import socket
 
+from ..framing import kept
 from ..requests import CLOSED, DEFERRED, ERROR, OK
 
 _CHUNK = 0x7FFFF000  # the most Linux's sendfile moves in one call
@@ -164,5 +165,5 @@ def hold(conn, call, data) -> bool:
     sending = _sending.get(conn)
     if sending is None:
         return False
-    sending.held.append((call, data))
+    sending.held.append((call, kept(data)))
     return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..framing import kept
+
 IOV_MAX = 1024
 
 
@@ -29,7 +31,7 @@ class SendQueue:
 
     def append(self, data, credit: int = 0) -> None:
         if len(data):
-            self._chunks.append(data)
+            self._chunks.append(kept(data))
             self._credits.append(credit)
             self.size += len(data)
 
