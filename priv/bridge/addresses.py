@@ -211,7 +211,7 @@ def decode(value):
     family = DOMAINS.get(fam) if isinstance(fam, Atom) else None
     if family == socket.AF_UNSPEC or (type(fam) is int and 0 <= fam < 65536):
         raw = value.get(ADDR)
-        if not isinstance(raw, (bytes, bytearray)) or len(raw) > _SA_DATA_MAX:
+        if not isinstance(raw, (bytes, bytearray, memoryview)) or len(raw) > _SA_DATA_MAX:
             raise BadAddress
         return (fam if type(fam) is int else family), bytes(raw)
     if family == socket.AF_INET:
@@ -226,7 +226,7 @@ def decode(value):
         return family, (_nif_ip(family, value[ADDR]), port & 0xFFFF, flow, scope)
     if family == socket.AF_UNIX:
         path = value.get(PATH)
-        if not isinstance(path, (bytes, bytearray)):
+        if not isinstance(path, (bytes, bytearray, memoryview)):
             raise BadAddress
         path = bytes(path)
         # Linux's abstract names (a leading NUL) need no terminating NUL.

@@ -106,7 +106,7 @@ def take(name) -> int:
     """The descriptor waiting in the receiver `name`, or RequestError: einval
     for a name that is no receiver (gone, or never was), ebadf when nothing
     came from the BEAM."""
-    receiver = _receivers.get(bytes(name)) if isinstance(name, (bytes, bytearray)) else None
+    receiver = _receivers.get(bytes(name)) if isinstance(name, (bytes, bytearray, memoryview)) else None
     if receiver is None:
         raise RequestError(EINVAL)
     return receiver.take()

@@ -124,7 +124,7 @@ def _linger(sock, v):
 
 
 def _bind_to_device(sock, v):
-    if not isinstance(v, (bytes, bytearray)) or len(v) >= _IFNAMSIZ:
+    if not isinstance(v, (bytes, bytearray, memoryview)) or len(v) >= _IFNAMSIZ:
         _fail()
     return socket.SOL_SOCKET, 25, bytes(v).ljust(_IFNAMSIZ, b"\0")
 

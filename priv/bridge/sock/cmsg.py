@@ -152,7 +152,7 @@ def encode(cmsgs) -> list:
             raise BadControl
         if DATA in cmsg:
             data = cmsg[DATA]
-            if not isinstance(data, (bytes, bytearray)):
+            if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise BadControl
         elif VALUE in cmsg and encoder is not None:
             data = encoder(cmsg[VALUE])

@@ -34,7 +34,7 @@ def _iov(value):
     if not isinstance(value, list):
         return None
     for item in value:
-        if not isinstance(item, (bytes, bytearray)):
+        if not isinstance(item, (bytes, bytearray, memoryview)):
             return None
     return value
 

@@ -641,7 +641,7 @@ class SockSocket(Messages, Sendfile, Ioctl, Descriptor):
                 return (OK, self.sock.getsockopt(*resolved) != 0)
             if sopt.c_int(spec) and spec >= 0:
                 return (OK, self.sock.getsockopt(*resolved, spec))
-            if isinstance(spec, (bytes, bytearray)):
+            if isinstance(spec, (bytes, bytearray, memoryview)):
                 return (OK, self.sock.getsockopt(*resolved, len(spec)))
         except OSError as exc:
             return error(posix_atom(exc.errno))

@@ -429,7 +429,7 @@ def native(level, opt, release=None):
 
 def native_value(value):
     """esock_setopt_native: a binary as it is, an integer or a boolean as an int."""
-    if isinstance(value, (bytes, bytearray)):
+    if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if value is True or value is False:
         return int(value)

@@ -160,7 +160,7 @@ def sock_open(program, call, domain, type_, protocol, opts):
     if typ is None:
         return (ERROR, (INVALID, (atom("type"), type_)))
     netns = opts.get(atom("netns"))
-    if netns is not None and not isinstance(netns, (bytes, bytearray)):
+    if netns is not None and not isinstance(netns, (bytes, bytearray, memoryview)):
         netns = None
     try:
         sock = open_socket(program, call.caller, dom, typ, proto, netns and bytes(netns))

@@ -94,7 +94,7 @@ def _command_size(family: int, address, anc: list, data) -> int:
     the datagram."""
     if family == socket.AF_UNIX:
         path = address[1] if type(address) is tuple and len(address) == 2 else b""
-        addr = 2 + (len(path) if isinstance(path, (bytes, bytearray)) else 0)
+        addr = 2 + (len(path) if isinstance(path, (bytes, bytearray, memoryview)) else 0)
     elif address == addresses.ANY and isinstance(address, Atom):
         addr = 3
     elif family == socket.AF_INET6:
