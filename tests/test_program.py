@@ -152,3 +152,57 @@ def test_a_close_not_waited_for_sends_no_closed(bridge):
     assert closed == [waited]
     for peer in peers:
         peer.close()
+
+
+def test_input_wanted_while_the_output_is_congested_is_read_once_it_drains(bridge):
+    """A socket made active while the BEAM is not reading the program's output
+    (the output past its high-water mark) reads once the output drains, as
+    one that was reading when the output congested does."""
+    import threading
+    ok_, listener = bridge.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5,
+                                 [(atom("active"), False), (atom("mode"), atom("binary"))]))
+    lid = listener[2][2]
+    ok_, (ip, port) = bridge.call((atom("inet_sockname"), lid))
+    flood_peer = socket.create_connection(("127.0.0.1", port))
+    flood = bridge.call((atom("tcp_accept"), lid, 1000))[1]
+    quiet_peer = socket.create_connection(("127.0.0.1", port))
+    quiet = bridge.call((atom("tcp_accept"), lid, 1000))[1]
+    assert bridge.call((atom("inet_setopts"), flood[2][2], [(atom("active"), True)])) == ok
+    sent = [0]
+
+    def pour():
+        chunk = b"f" * 65536
+        try:
+            for _ in range(32 * 16):  # 32 MiB, well past the 8 MiB high-water mark
+                flood_peer.sendall(chunk)
+                sent[0] += len(chunk)
+        except OSError:
+            pass
+
+    pourer = threading.Thread(target=pour, daemon=True)
+    pourer.start()
+    # Not reading: the program's output fills the pipe, then its queue, until
+    # it stops reading the flood, whose sender then stalls.
+    last, still = -1, 0
+    for _ in range(200):
+        time.sleep(0.05)
+        still = still + 1 if sent[0] == last else 0
+        last = sent[0]
+        if still >= 6:
+            break
+    assert still >= 6 and sent[0] < 32 << 20, "the flood never stalled"
+    bridge.write_term((PYINET, (atom("inet_setopts"), quiet[2][2], [(atom("active"), True)])))
+    quiet_peer.sendall(b"hello")
+    deadline = time.monotonic() + 30
+    got = None
+    while got is None and time.monotonic() < deadline:
+        frame = bridge.read_frame(timeout=max(0.0, deadline - time.monotonic()))
+        if frame is None:
+            break
+        msg = frame[1]
+        if type(msg) is tuple and len(msg) == 3 and msg[0] == atom("tcp") and msg[1] == quiet:
+            got = bytes(msg[2])
+    assert got == b"hello"
+    flood_peer.close()
+    quiet_peer.close()
+    pourer.join(5)

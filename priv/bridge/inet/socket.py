@@ -135,6 +135,7 @@ class InetSocket:
 
     select_read = False
     _reading = False
+    _awaiting_drain = False
 
     def input_possible(self) -> bool:
         """Whether the socket can have input: it is open (and, for a transport
@@ -147,15 +148,24 @@ class InetSocket:
 
     def _update_reading(self) -> None:
         possible = self.select_read and self.input_possible()
-        want = possible and not self.program.writer.congested and not self.held_back()
+        congested = self.program.writer.congested
+        want = possible and not congested and not self.held_back()
         if want != self._reading:
             self._reading = want
             if want:
                 self.loop.add_reader(self.fd, self._on_readable)
             else:
                 self.loop.remove_reader(self.fd)
-                if possible:
-                    self.program.writer.when_drained(self._update_reading)
+        # Whether or not it was reading before: input wanted (made active
+        # again, say) while the output is congested waits for the drain, or
+        # nothing would ever look again.
+        if possible and congested and not self._awaiting_drain:
+            self._awaiting_drain = True
+            self.program.writer.when_drained(self._drained)
+
+    def _drained(self) -> None:
+        self._awaiting_drain = False
+        self._update_reading()
 
     def owner_flow_changed(self) -> None:
         """The client paused or resumed delivery to this socket's owner."""
