@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -28,7 +29,26 @@ def test_stats_and_sockets_requests():
         tag, [sock] = b.call((atom("program_sockets"),))
         assert sock[atom("state")] == atom("listening")
         assert sock[atom("local")][0] == (127, 0, 0, 1)
+        assert sock[atom("reading")] is False
     finally:
+        b.close()
+
+
+def test_sockets_say_whether_the_program_reads_them():
+    b = BridgeProcess()
+    peer = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = peer.getsockname()[1]
+        tag, _ = b.call((atom("tcp_connect"), atom("inet"), (127, 0, 0, 1), port, atom("undefined"), 0,
+                         [(atom("active"), True)], 1000))
+        assert tag == ok
+        [conn] = [s for s in b.call((atom("program_sockets"),))[1] if s[atom("state")] == atom("connected")]
+        assert conn[atom("reading")] is True  # active: reads whatever comes
+        assert b.call((atom("inet_setopts"), conn[atom("id")], [(atom("active"), False)])) == ok
+        [conn] = [s for s in b.call((atom("program_sockets"),))[1] if s[atom("state")] == atom("connected")]
+        assert conn[atom("reading")] is False  # passive, no recv waiting
+    finally:
+        peer.close()
         b.close()
 
 

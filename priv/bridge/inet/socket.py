@@ -302,7 +302,10 @@ class InetSocket:
                 atom("active"): self.opts.active.term(),
                 atom("packet"): opt.LOCAL_OPTIONS["packet"][1](self.opts),
                 atom("mode"): opt.LOCAL_OPTIONS["mode"][1](self.opts),
-                atom("send_pend"): self.send_pending()}
+                atom("send_pend"): self.send_pending(),
+                # Whether it reads the kernel socket now: a socket that is
+                # active but not reading is held back by the BEAM's pace.
+                atom("reading"): self._reading}
         for name in STAT_NAMES[:-1]:
             info[atom(name)] = getattr(self.stats, name)
         for key, get in ((atom("local"), self.sockname), (atom("peer"), self.peername)):
