@@ -18,8 +18,8 @@ main(Args) ->
     Port = open_port({spawn_executable, Exe},
                      [{args, ["-m", "bridge"]}, {packet, 4}, binary, exit_status, use_stdio,
                       {env, [{"PYTHONPATH", Root}]}]),
-    {pyinet, {hello, #{protocol := 3} = Info}} = frame_in(Port),
-    io:format("bridge speaks protocol 3, os pid ~p~n", [maps:get(os_pid, Info)]),
+    {pyinet, {hello, #{protocol := 4} = Info}} = frame_in(Port),
+    io:format("bridge speaks protocol 4, os pid ~p~n", [maps:get(os_pid, Info)]),
     frame_out(Port, {pyinet, {init, #{router => self(), port => Port}}}),
     {ok, S} = call(Port, {tcp_connect, inet, {127, 0, 0, 1}, ServerPort, undefined, 0,
                           [{mode, binary}, {active, true}], 5000}),
@@ -41,15 +41,19 @@ call(Port, Request) ->
     frame_out(Port, {Ref, self(), Request}),
     wait_reply(Port, Ref).
 
+%% A frame is {Dest, Msg} or {Dest, Msg, Controls}: control messages for a
+%% client that keeps sockets' books (this one does not) travel with it.
 wait_reply(Port, Ref) ->
     case frame_in(Port) of
         {Pid, {Ref, Reply}} when Pid =:= self() -> Reply;
+        {Pid, {Ref, Reply}, _Controls} when Pid =:= self() -> Reply;
         _Other -> wait_reply(Port, Ref)
     end.
 
 until_socket_message(Port) ->
     case frame_in(Port) of
         {Pid, {tcp, _, _} = Msg} when Pid =:= self() -> Msg;
+        {Pid, {tcp, _, _} = Msg, _Controls} when Pid =:= self() -> Msg;
         _Other -> until_socket_message(Port)
     end.
 

@@ -18,7 +18,7 @@
 %% gen_server.
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--define(PROTOCOL, 3).
+-define(PROTOCOL, 4).
 -define(SAMPLE, 64).
 -define(PAUSE_CHECK_MS, 20).
 -define(PAUSE_GIVE_UP_MS, 5000).
@@ -190,11 +190,10 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
         {pyinet, Control} ->
             {noreply, control(Control, State)};
         {Dest, Msg} ->
-            Dest ! Msg,
-            case State#state.delivered + 1 of
-                N when N rem ?SAMPLE =:= 0 -> {noreply, check_mailbox(Dest, State#state{delivered = N})};
-                N -> {noreply, State#state{delivered = N}}
-            end
+            deliver(Dest, Msg, State);
+        {Dest, Msg, Controls} ->
+            %% Control messages made before Msg, sent with it (PROTOCOL.md).
+            deliver(Dest, Msg, lists:foldl(fun control/2, State, Controls))
     end;
 handle_info(check_alive, State) ->
     case erlang:is_alive() of
@@ -262,6 +261,15 @@ send_init(Port, Index) ->
                                                                       index => Index}}})),
     ok.
 
+%% Dest ! Msg for the port program; every ?SAMPLE-th delivery looks at the
+%% receiver's mailbox.
+deliver(Dest, Msg, State) ->
+    Dest ! Msg,
+    case State#state.delivered + 1 of
+        N when N rem ?SAMPLE =:= 0 -> {noreply, check_mailbox(Dest, State#state{delivered = N})};
+        N -> {noreply, State#state{delivered = N}}
+    end.
+
 %% Backpressure on owners. An owner in {active, true} that stops reading would
 %% otherwise collect messages without bound (as with native gen_tcp); here its
 %% sockets stop reading from the network instead, and TCP holds the peer back,
@@ -312,6 +320,8 @@ check_paused(#state{paused = Paused, queue_low = Low, port = Port} = State) ->
 resume(Port, Pid) ->
     erlang:port_command(Port, term_to_binary({pyinet, {resume, Pid}})).
 
+control({controls, Controls}, State) ->
+    lists:foldl(fun control/2, State, Controls);
 control({owner, Socket, Pid}, #state{sockets = Sockets} = State) ->
     State1 = case Sockets of
                  #{Socket := Pid} -> State;

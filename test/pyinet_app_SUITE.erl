@@ -213,7 +213,7 @@ hello_protocol_checked(Config) ->
     os:putenv("PYINET_PYTHON", Fake),
     try
         {error, Reason} = pyinet:start(),
-        ?assertMatch({incompatible_protocol, 99, 3}, find_reason(Reason))
+        ?assertMatch({incompatible_protocol, 99, 4}, find_reason(Reason))
     after
         restore_env("PYINET_PYTHON", Old)
     end.

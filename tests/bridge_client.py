@@ -18,6 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # A pid and a reference as the BEAM would send them; the bridge only echoes them.
 CALLER = Pid("test@localhost", 77, 0, 1)
+PYINET = atom("pyinet")
+CONTROLS = atom("controls")
+
+
+def unbatch(term) -> list:
+    """The messages one frame stands for, in the order the router handles them."""
+    if type(term) is tuple and len(term) == 3:
+        dest, msg, controls = term
+        return [(PYINET, c) for c in controls] + [(dest, msg)]
+    if type(term) is tuple and len(term) == 2 and term[0] == PYINET \
+            and type(term[1]) is tuple and len(term[1]) == 2 and term[1][0] == CONTROLS:
+        return [(PYINET, c) for c in term[1][1]]
+    return [term]
 
 
 class BridgeProcess:
@@ -27,6 +40,7 @@ class BridgeProcess:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
         self._buf = b""
+        self._terms: list = []  # what the last frame stood for, not yet read
         self._refs = 0
         self.others: list = []  # frames read while waiting for a particular reply
         self.hello = self.read_frame()
@@ -44,7 +58,12 @@ class BridgeProcess:
         self.write_frame(encode(term))
 
     def read_frame(self, timeout: float = 5.0):
-        """The next frame's term, or None if none arrives within `timeout`."""
+        """The next message's term, or None if none arrives within `timeout`:
+        {Dest, Msg} or {pyinet, Control}, one at a time, as the client's
+        router handles them (a frame {Dest, Msg, Controls} or {pyinet,
+        {controls, Controls}} stands for each control, then {Dest, Msg})."""
+        if self._terms:
+            return self._terms.pop(0)
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         while True:
@@ -52,7 +71,8 @@ class BridgeProcess:
                 (n,) = struct.unpack(">I", self._buf[:4])
                 if len(self._buf) >= 4 + n:
                     frame, self._buf = self._buf[4:4 + n], self._buf[4 + n:]
-                    return decode(frame)
+                    self._terms = unbatch(decode(frame))
+                    return self._terms.pop(0)
             left = deadline - time.monotonic()
             if left <= 0:
                 return None

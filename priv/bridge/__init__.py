@@ -7,4 +7,4 @@ speaks PROTOCOL.md over `open_port/2` with `{packet, 4}`).
 __version__ = "0.1.0"
 
 # Bumped on every change a client could notice (PROTOCOL.md, "Versions").
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4

@@ -37,6 +37,8 @@ log = logging.getLogger("bridge")
 
 PYINET = atom("pyinet")
 _TCP_SEND = atom("tcp_send")
+_CONTROLS = atom("controls")
+_PAIR, _TRIPLE = b"\x83h\x02", b"\x83h\x03"  # the start of an encoded 2- and 3-tuple
 _F_SETPIPE_SZ = 1031
 # Sends batched together are small ones, whose cost is the write itself; a
 # large send goes out on its own at once, and a batch is written when it
@@ -72,6 +74,7 @@ class PortProgram:
         # reading from the network until the client says resume.
         self.paused_owners: set = set()
         self._acks: dict[int, int] = {}  # socket id -> bytes no longer outstanding
+        self._controls: list = []  # control messages waiting for the next frame (control())
         self._closing_told: int | None = None  # the socket a close not waited for closes
         from .fault.layer import FaultLayer
         self.faults = FaultLayer(self)
@@ -103,13 +106,12 @@ class PortProgram:
             # stdin is a regular file (a replayed trace, a test): always readable.
             self._stdin_is_file = True
             self.loop.call_soon(self._on_stdin)
-        self.loop.add_idle(self._flush_acks)
-        self.loop.add_idle(self.writer.flush)
+        self.loop.add_idle(self.flush_output)
         from .admin import LagMeter
         self.lag = LagMeter(self.loop)
         self.lag.start()
         self.control(atom("hello"), hello_info(self.release))
-        self.writer.flush()
+        self.flush_output()
 
     def shutdown(self) -> None:
         """The BEAM is gone (stdin closed or stdout broken): close everything, stop."""
@@ -193,24 +195,61 @@ class PortProgram:
     # -- output ---------------------------------------------------------------------
 
     def send(self, dest, msg) -> None:
-        """Queue the frame that makes the client do `Dest ! Msg`."""
+        """Queue the frame that makes the client do `Dest ! Msg`, with the
+        control messages still waiting, which the client applies first:
+        {Dest, Msg, Controls}."""
+        if self._acks:
+            self._flush_acks()
+        controls = self._controls
         try:
-            payload = encode((dest, msg))
+            payload = encode((dest, msg, controls) if controls else (dest, msg))
         except EncodeError:
             log.exception("cannot encode a message for %r", dest)
+            self.flush_controls()
             return
-        if self._acks:
-            self._flush_acks()
+        if controls:
+            self._controls = []
         self.writer.write(payload)
 
-    def send_encoded(self, *pieces) -> None:
-        """Queue a frame already encoded by a fast path (pieces are concatenated)."""
+    def send_encoded(self, head: bytes, *pieces) -> None:
+        """Queue a frame already encoded by a fast path: the encoding of
+        {Dest, Msg} cut in pieces, `head` starting with its tuple header.
+        Control messages waiting go with it as send() sends them."""
         if self._acks:
             self._flush_acks()
-        self.writer.write(*pieces)
+        if self._controls:
+            if head.startswith(_PAIR):
+                controls, self._controls = self._controls, []
+                self.writer.write(_TRIPLE + head[len(_TRIPLE):], *pieces, encode(controls)[1:])
+                return
+            self.flush_controls()
+        self.writer.write(head, *pieces)
 
     def control(self, *msg) -> None:
-        self.send(PYINET, msg if len(msg) > 1 else msg[0])
+        """A control message for the client ({pyinet, Msg}). It waits for the
+        next frame of this loop iteration and goes in it, so that a new
+        socket's owner and sendable state arrive with the reply that gives
+        it (one frame, one message to the router, where they were three);
+        the order of everything the client sees stays the order it was made."""
+        if self._acks:
+            self._flush_acks()
+        self._controls.append(msg if len(msg) > 1 else msg[0])
+
+    def flush_controls(self) -> None:
+        """Write the waiting control messages as a frame of their own:
+        {pyinet, Msg}, or {pyinet, {controls, [Msg]}} for several."""
+        controls, self._controls = self._controls, []
+        if controls:
+            self.writer.write(encode((PYINET, controls[0] if len(controls) == 1
+                                      else (_CONTROLS, controls))))
+
+    def flush_output(self) -> None:
+        """The end of a loop iteration: what waits goes out, in one writev."""
+        if self._acks:
+            self._flush_acks()
+        if self._controls:
+            self.flush_controls()
+        self.writer.flush()
 
     # -- input ----------------------------------------------------------------------
 
@@ -471,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loop.run()
     finally:
-        program.writer.flush()
+        program.flush_output()
         if program.tracer is not None:
             program.tracer.close()
     return 0
