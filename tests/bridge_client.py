@@ -62,8 +62,15 @@ class BridgeProcess:
         {Dest, Msg} or {pyinet, Control}, one at a time, as the client's
         router handles them (a frame {Dest, Msg, Controls} or {pyinet,
         {controls, Controls}} stands for each control, then {Dest, Msg})."""
-        if self._terms:
-            return self._terms.pop(0)
+        if not self._terms:
+            term = self.read_raw_frame(timeout)
+            if term is None:
+                return None
+            self._terms = unbatch(term)
+        return self._terms.pop(0)
+
+    def read_raw_frame(self, timeout: float = 5.0):
+        """The next frame's term as it is, or None if none arrives within `timeout`."""
         deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         while True:
@@ -71,8 +78,7 @@ class BridgeProcess:
                 (n,) = struct.unpack(">I", self._buf[:4])
                 if len(self._buf) >= 4 + n:
                     frame, self._buf = self._buf[4:4 + n], self._buf[4 + n:]
-                    self._terms = unbatch(decode(frame))
-                    return self._terms.pop(0)
+                    return decode(frame)
             left = deadline - time.monotonic()
             if left <= 0:
                 return None

@@ -11,7 +11,7 @@ import pytest
 
 from bridge import PROTOCOL_VERSION
 from bridge.etf import encode
-from bridge.etf.terms import atom
+from bridge.etf.terms import Pid, atom
 
 from bridge_client import CALLER, BridgeProcess, error, ok
 
@@ -33,6 +33,48 @@ def test_stdin_closed_means_exit_within_a_second(bridge):
     started = time.monotonic()
     assert bridge.close(timeout=5) == 0
     assert time.monotonic() - started < 1.0
+
+
+def test_a_new_sockets_owner_and_sendable_come_with_the_reply_that_gives_it():
+    """Control messages made before a frame go in it, applied first: a connect's
+    reply is one frame {Caller, {Ref, {ok, S}}, [{owner, S, Caller}, {sendable, ...}]}."""
+    b = BridgeProcess()
+    peer = socket.create_server(("127.0.0.1", 0))
+    try:
+        ref = b.new_ref()
+        b.write_term((ref, CALLER, (atom("tcp_connect"), atom("inet"), (127, 0, 0, 1),
+                                    peer.getsockname()[1], atom("undefined"), 0, [], 1000)))
+        frame = b.read_raw_frame()
+        assert len(frame) == 3, frame
+        dest, (got_ref, (tag, handle)), controls = frame
+        assert (dest, got_ref, tag) == (CALLER, ref, ok)
+        assert [c[0] for c in controls] == [atom("owner"), atom("sendable")]
+        assert controls[0] == (atom("owner"), handle, CALLER)
+        assert controls[1][1] == handle[2][2]
+    finally:
+        peer.close()
+        b.close()
+
+
+def test_control_messages_with_no_frame_to_go_with_come_on_their_own():
+    """An owner that dies: its socket closes ({closed, S}) with nothing to go
+    with; two sockets closing in one turn of the loop are one frame."""
+    b = BridgeProcess()
+    try:
+        owner = Pid("test@localhost", 78, 0, 1)
+        handles = []
+        for _ in range(2):
+            tag, handle = b.call((atom("tcp_listen"), atom("inet"), (127, 0, 0, 1), 0, 5, []))
+            assert tag == ok
+            assert b.call((atom("inet_set_owner"), handle[2][2], owner)) == ok
+            handles.append(handle)
+        b.others.clear()
+        b._terms.clear()
+        b.write_term((PYINET, (atom("down"), owner)))
+        frame = b.read_raw_frame()
+        assert frame == (PYINET, (atom("controls"), [(atom("closed"), h) for h in handles])), frame
+    finally:
+        b.close()
 
 
 def test_listen_connect_send_recv(bridge):

@@ -48,7 +48,8 @@ class TcpConnection(ReceiveSide, SendSide, InetSocket):
     def __init__(self, program, sock: socket.socket, family: int, owner, opts,
                  connected: bool = True):
         super().__init__(program, sock, family, owner, opts)
-        sock.setblocking(False)
+        if sock.gettimeout() != 0.0:  # a connect's socket is non-blocking already
+            sock.setblocking(False)
         # False only for gen_tcp:fdopen/2 of a descriptor that is not connected.
         self.connected = connected
         self.exited = False
