@@ -193,7 +193,7 @@ handle_info({Port, {data, Frame}}, #state{port = Port} = State) ->
             deliver(Dest, Msg, State);
         {Dest, Msg, Controls} ->
             %% Control messages made before Msg, sent with it (PROTOCOL.md).
-            deliver(Dest, Msg, lists:foldl(fun control/2, State, Controls))
+            deliver(Dest, Msg, control({controls, Controls}, State))
     end;
 handle_info(check_alive, State) ->
     case erlang:is_alive() of

@@ -198,31 +198,25 @@ class PortProgram:
         """Queue the frame that makes the client do `Dest ! Msg`, with the
         control messages still waiting, which the client applies first:
         {Dest, Msg, Controls}."""
-        if self._acks:
-            self._flush_acks()
-        controls = self._controls
+        controls = self._take_controls()
         try:
             payload = encode((dest, msg, controls) if controls else (dest, msg))
         except EncodeError:
             log.exception("cannot encode a message for %r", dest)
-            self.flush_controls()
+            self._write_controls(controls)
             return
-        if controls:
-            self._controls = []
         self.writer.write(payload)
 
     def send_encoded(self, head: bytes, *pieces) -> None:
         """Queue a frame already encoded by a fast path: the encoding of
         {Dest, Msg} cut in pieces, `head` starting with its tuple header.
         Control messages waiting go with it as send() sends them."""
-        if self._acks:
-            self._flush_acks()
-        if self._controls:
+        controls = self._take_controls()
+        if controls:
             if head.startswith(_PAIR):
-                controls, self._controls = self._controls, []
                 self.writer.write(_TRIPLE + head[len(_TRIPLE):], *pieces, encode(controls)[1:])
                 return
-            self.flush_controls()
+            self._write_controls(controls)
         self.writer.write(head, *pieces)
 
     def control(self, *msg) -> None:
@@ -235,21 +229,27 @@ class PortProgram:
             self._flush_acks()
         self._controls.append(msg if len(msg) > 1 else msg[0])
 
-    def flush_controls(self) -> None:
-        """Write the waiting control messages as a frame of their own:
-        {pyinet, Msg}, or {pyinet, {controls, [Msg]}} for several."""
-        controls, self._controls = self._controls, []
+    def flush_output(self) -> None:
+        """The end of a loop iteration: what waits goes out, in one writev."""
+        self._write_controls(self._take_controls())
+        self.writer.flush()
+
+    def _take_controls(self) -> list:
+        """The control messages made since the last frame (the acks counted
+        since then made one first), no longer waiting."""
+        if self._acks:
+            self._flush_acks()
+        controls = self._controls
+        if controls:
+            self._controls = []
+        return controls
+
+    def _write_controls(self, controls: list) -> None:
+        """Control messages as a frame of their own: {pyinet, Msg}, or
+        {pyinet, {controls, [Msg]}} for several."""
         if controls:
             self.writer.write(encode((PYINET, controls[0] if len(controls) == 1
                                       else (_CONTROLS, controls))))
-
-    def flush_output(self) -> None:
-        """The end of a loop iteration: what waits goes out, in one writev."""
-        if self._acks:
-            self._flush_acks()
-        if self._controls:
-            self.flush_controls()
-        self.writer.flush()
 
     # -- input ----------------------------------------------------------------------
 
